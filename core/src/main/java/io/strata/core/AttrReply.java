@@ -1,0 +1,4 @@
+package io.strata.core;
+
+/** Attributes plus how long they may be cached. */
+public record AttrReply(Attr attr, long attrTimeoutNs) {}

@@ -1,0 +1,30 @@
+package io.strata.core;
+
+import io.strata.sys.Errno;
+
+/**
+ * The error every SPI operation reports: an errno, which every frontend can express (FUSE replies
+ * with -errno, 9P with Rlerror, java.nio maps it to an IOException subtype). Stackless: errors such
+ * as ENOENT are ordinary control flow on hot paths.
+ */
+public final class FsException extends Exception {
+    private final int errno;
+
+    public FsException(int errno) {
+        super(Errno.name(errno), null, false, false);
+        this.errno = errno;
+    }
+
+    public FsException(int errno, String detail) {
+        super(Errno.name(errno) + ": " + detail, null, false, false);
+        this.errno = errno;
+    }
+
+    public int errno() {
+        return errno;
+    }
+
+    public static FsException of(int errno) {
+        return new FsException(errno);
+    }
+}
