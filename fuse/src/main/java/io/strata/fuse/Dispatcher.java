@@ -1,0 +1,470 @@
+package io.strata.fuse;
+
+import io.strata.core.AttrReply;
+import io.strata.core.Caller;
+import io.strata.core.Created;
+import io.strata.core.Entry;
+import io.strata.core.FileSystem;
+import io.strata.core.FsException;
+import io.strata.core.Opened;
+import io.strata.core.SetAttr;
+import io.strata.core.StatFs;
+import io.strata.core.locks.LockTable;
+import io.strata.sys.Errno;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Decodes each FUSE request, calls the {@link FileSystem}, and encodes the reply into the worker's
+ * buffer. Stateless per request apart from the lock table and the passthrough registry, so any
+ * number of workers share one dispatcher.
+ */
+final class Dispatcher {
+    /** Returned by a handler that sends no reply now (FORGET, INTERRUPT, a parked SETLKW). */
+    static final int NO_REPLY = -1;
+
+    // FOPEN_* bits of fuse_open_out.open_flags
+    private static final int FOPEN_DIRECT_IO = 1, FOPEN_KEEP_CACHE = 2, FOPEN_NONSEEKABLE = 4,
+            FOPEN_CACHE_DIR = 8, FOPEN_PARALLEL_DIRECT_WRITES = 64, FOPEN_PASSTHROUGH = 128;
+    // FATTR_* bits of fuse_setattr_in.valid
+    private static final int FATTR_MODE = 1, FATTR_UID = 2, FATTR_GID = 4, FATTR_SIZE = 8, FATTR_ATIME = 16,
+            FATTR_MTIME = 32, FATTR_FH = 64, FATTR_ATIME_NOW = 128, FATTR_MTIME_NOW = 256, FATTR_CTIME = 1024,
+            FATTR_KILL_SUIDGID = 2048;
+    private static final int FUSE_GETATTR_FH = 1, FUSE_WRITE_CACHE = 1, FUSE_WRITE_KILL_SUIDGID = 4,
+            FUSE_LK_FLOCK = 1, FUSE_RELEASE_FLOCK_UNLOCK = 2, FUSE_OPEN_KILL_SUIDGID = 1;
+
+    private record OpenKey(long ino, long fh) {}
+
+    private final FileSystem fs;
+    private final BackingFiles backing; // null: this connection has no passthrough
+    final LockTable locks = new LockTable();
+    private final ConcurrentHashMap<OpenKey, Boolean> passthroughOpens = new ConcurrentHashMap<>();
+
+    Dispatcher(FileSystem fs, BackingFiles backing) {
+        this.fs = fs;
+        this.backing = backing;
+    }
+
+    /** Per-worker scratch state the handlers fill in. */
+    static final class Context {
+        long entryIno; // a lookup reference handed out by this reply; forgotten if the reply is lost
+        final StringBuilder debug = new StringBuilder();
+        boolean debugging;
+        Channel channel;
+    }
+
+    int handle(Request rq, Reply rp, Context cx) throws FsException, BadRequestException {
+        Caller c = new Caller(rq.uid, rq.gid, rq.pid);
+        long ino = rq.nodeid;
+        rp.begin();
+        switch (rq.opcode) {
+            case Opcode.LOOKUP -> {
+                String name = rq.name();
+                if (cx.debugging) note(cx, name);
+                return entry(rp, cx, fs.lookup(c, ino, name));
+            }
+            case Opcode.FORGET -> {
+                fs.forget(ino, rq.u64(rq.struct(8)));
+                return NO_REPLY;
+            }
+            case Opcode.BATCH_FORGET -> {
+                int at = rq.struct(8);
+                long count = Integer.toUnsignedLong(rq.u32(at));
+                if (count > rq.remaining() / 16) throw new BadRequestException("BATCH_FORGET count " + count);
+                for (long i = 0; i < count; i++) {
+                    int one = rq.struct(16);
+                    fs.forget(rq.u64(one), rq.u64(one + 8));
+                }
+                return NO_REPLY;
+            }
+            case Opcode.GETATTR -> {
+                int at = rq.struct(16);
+                long fh = (rq.u32(at) & FUSE_GETATTR_FH) != 0 ? rq.u64(at + 8) : -1;
+                return attr(rp, fs.getattr(c, ino, fh));
+            }
+            case Opcode.SETATTR -> {
+                return attr(rp, fs.setattr(c, ino, decodeSetattr(rq, cx)));
+            }
+            case Opcode.READLINK -> {
+                return rp.bytes(fs.readlink(c, ino).getBytes(StandardCharsets.UTF_8)).position();
+            }
+            case Opcode.SYMLINK -> {
+                String name = rq.name();
+                String target = rq.name();
+                if (cx.debugging) note(cx, name + " -> " + target);
+                return entry(rp, cx, fs.symlink(c, ino, name, target));
+            }
+            case Opcode.MKNOD -> {
+                int at = rq.struct(16);
+                String name = rq.name();
+                if (cx.debugging) note(cx, name);
+                return entry(rp, cx, fs.mknod(c, ino, name, rq.u32(at), rq.u32(at + 4), rq.u32(at + 8)));
+            }
+            case Opcode.MKDIR -> {
+                int at = rq.struct(8);
+                String name = rq.name();
+                if (cx.debugging) note(cx, name);
+                return entry(rp, cx, fs.mkdir(c, ino, name, rq.u32(at), rq.u32(at + 4)));
+            }
+            case Opcode.UNLINK -> {
+                String name = rq.name();
+                if (cx.debugging) note(cx, name);
+                fs.unlink(c, ino, name);
+                return rp.position();
+            }
+            case Opcode.RMDIR -> {
+                String name = rq.name();
+                if (cx.debugging) note(cx, name);
+                fs.rmdir(c, ino, name);
+                return rp.position();
+            }
+            case Opcode.RENAME, Opcode.RENAME2 -> {
+                int at = rq.struct(rq.opcode == Opcode.RENAME ? 8 : 16);
+                long newDir = rq.u64(at);
+                int flags = rq.opcode == Opcode.RENAME ? 0 : rq.u32(at + 8);
+                String from = rq.name();
+                String to = rq.name();
+                if (cx.debugging) note(cx, from + " -> " + newDir + "/" + to + (flags != 0 ? " flags=" + flags : ""));
+                fs.rename(c, ino, from, newDir, to, flags);
+                return rp.position();
+            }
+            case Opcode.LINK -> {
+                int at = rq.struct(8);
+                String name = rq.name();
+                if (cx.debugging) note(cx, name);
+                return entry(rp, cx, fs.link(c, rq.u64(at), ino, name));
+            }
+            case Opcode.OPEN -> {
+                int at = rq.struct(8);
+                int flags = rq.u32(at);
+                if (cx.debugging) note(cx, "flags=0" + Integer.toOctalString(flags));
+                Opened o = fs.open(c, ino, flags);
+                if ((rq.u32(at + 4) & FUSE_OPEN_KILL_SUIDGID) != 0) killSuidgid(c, ino, o.fh());
+                return open(rp, ino, o);
+            }
+            case Opcode.CREATE, Opcode.TMPFILE -> {
+                int at = rq.struct(16);
+                int flags = rq.u32(at), mode = rq.u32(at + 4), umask = rq.u32(at + 8);
+                Created cr;
+                if (rq.opcode == Opcode.CREATE) {
+                    String name = rq.name();
+                    if (cx.debugging) note(cx, name + " mode=0" + Integer.toOctalString(mode));
+                    cr = fs.create(c, ino, name, mode, flags, umask);
+                } else {
+                    cr = fs.tmpfile(c, ino, mode, flags, umask);
+                }
+                rp.entry(cr.entry());
+                cx.entryIno = cr.entry().ino();
+                return open(rp, cr.entry().ino(), cr.opened());
+            }
+            case Opcode.READ -> {
+                int at = rq.struct(40);
+                long fh = rq.u64(at), off = rq.u64(at + 8);
+                int size = rq.u32(at + 16);
+                if (size < 0 || size > rp.capacity() - Reply.HEADER) throw new BadRequestException("READ size " + size);
+                if (cx.debugging) note(cx, "fh=" + fh + " off=" + off + " size=" + size);
+                ByteBuffer dst = rp.dataArea(size);
+                int n = fs.read(c, ino, fh, off, dst);
+                return Reply.HEADER + n;
+            }
+            case Opcode.WRITE -> {
+                int at = rq.struct(40);
+                long fh = rq.u64(at), off = rq.u64(at + 8);
+                int size = rq.u32(at + 16), wflags = rq.u32(at + 20);
+                if (cx.debugging) note(cx, "fh=" + fh + " off=" + off + " size=" + size);
+                ByteBuffer src = rq.payload(size);
+                int flags = ((wflags & FUSE_WRITE_CACHE) != 0 ? FileSystem.WRITE_CACHE : 0)
+                        | ((wflags & FUSE_WRITE_KILL_SUIDGID) != 0 ? FileSystem.WRITE_KILL_SUIDGID : 0);
+                int n = fs.write(c, ino, fh, off, src, flags);
+                return rp.u32(n).u32(0).position();
+            }
+            case Opcode.STATFS -> {
+                StatFs s = fs.statfs(c, ino);
+                rp.u64(s.blocks()).u64(s.bfree()).u64(s.bavail()).u64(s.files()).u64(s.ffree());
+                return rp.u32(s.bsize()).u32(s.namelen()).u32(s.frsize()).u32(0).zeros(24).position();
+            }
+            case Opcode.RELEASE, Opcode.RELEASEDIR -> {
+                int at = rq.struct(24);
+                long fh = rq.u64(at);
+                int flags = rq.u32(at + 8), relFlags = rq.u32(at + 12);
+                long owner = rq.u64(at + 16);
+                if (rq.opcode == Opcode.RELEASE) {
+                    if ((relFlags & FUSE_RELEASE_FLOCK_UNLOCK) != 0) locks.releaseFlock(ino, owner);
+                    if (passthroughOpens.remove(new OpenKey(ino, fh)) != null) backing.release(ino);
+                    fs.release(ino, fh, flags);
+                } else {
+                    fs.releasedir(ino, fh);
+                }
+                return rp.position();
+            }
+            case Opcode.FSYNC, Opcode.FSYNCDIR -> {
+                int at = rq.struct(16);
+                boolean datasync = (rq.u32(at + 8) & 1) != 0;
+                if (rq.opcode == Opcode.FSYNC) fs.fsync(c, ino, rq.u64(at), datasync);
+                else fs.fsyncdir(c, ino, rq.u64(at), datasync);
+                return rp.position();
+            }
+            case Opcode.SETXATTR -> {
+                int at = rq.struct(8);
+                int size = rq.u32(at), flags = rq.u32(at + 4);
+                String name = rq.name();
+                if (cx.debugging) note(cx, name);
+                fs.setxattr(c, ino, name, rq.bytes(size), flags);
+                return rp.position();
+            }
+            case Opcode.GETXATTR -> {
+                int at = rq.struct(8);
+                int size = rq.u32(at);
+                String name = rq.name();
+                if (cx.debugging) note(cx, name + " size=" + size);
+                return sized(rp, fs.getxattr(c, ino, name), size);
+            }
+            case Opcode.LISTXATTR -> {
+                int at = rq.struct(8);
+                int size = rq.u32(at);
+                List<String> names = fs.listxattr(c, ino);
+                java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+                for (String n : names) {
+                    out.writeBytes(n.getBytes(StandardCharsets.UTF_8));
+                    out.write(0);
+                }
+                return sized(rp, out.toByteArray(), size);
+            }
+            case Opcode.REMOVEXATTR -> {
+                String name = rq.name();
+                if (cx.debugging) note(cx, name);
+                fs.removexattr(c, ino, name);
+                return rp.position();
+            }
+            case Opcode.FLUSH -> {
+                int at = rq.struct(24);
+                long owner = rq.u64(at + 16);
+                locks.releasePosix(ino, owner); // close(2) drops the process's POSIX locks
+                fs.flush(c, ino, rq.u64(at), owner);
+                return rp.position();
+            }
+            case Opcode.OPENDIR -> {
+                int at = rq.struct(8);
+                return open(rp, ino, fs.opendir(c, ino, rq.u32(at)));
+            }
+            case Opcode.READDIR -> {
+                return readdir(rq, rp, c, ino, cx);
+            }
+            case Opcode.READDIRPLUS -> {
+                return readdirplus(rq, rp, c, ino, cx);
+            }
+            case Opcode.GETLK, Opcode.SETLK, Opcode.SETLKW -> {
+                return lock(rq, rp, ino, cx);
+            }
+            case Opcode.ACCESS -> {
+                int at = rq.struct(8);
+                fs.access(c, ino, rq.u32(at));
+                return rp.position();
+            }
+            case Opcode.INTERRUPT -> {
+                long target = rq.u64(rq.struct(8));
+                if (cx.debugging) note(cx, "unique=" + target);
+                locks.cancel(target); // only parked lock waits can be interrupted; the rest finish quickly
+                return NO_REPLY;
+            }
+            case Opcode.DESTROY -> {
+                fs.destroy();
+                return rp.position();
+            }
+            case Opcode.FALLOCATE -> {
+                int at = rq.struct(32);
+                fs.fallocate(c, ino, rq.u64(at), rq.u32(at + 24), rq.u64(at + 8), rq.u64(at + 16));
+                return rp.position();
+            }
+            case Opcode.LSEEK -> {
+                int at = rq.struct(24);
+                return rp.u64(fs.lseek(c, ino, rq.u64(at), rq.u64(at + 8), rq.u32(at + 16))).position();
+            }
+            case Opcode.COPY_FILE_RANGE -> {
+                int at = rq.struct(56);
+                long len = Math.min(rq.u64(at + 40), 0xFFFF_F000L); // the reply carries a u32
+                long n = fs.copyFileRange(c, ino, rq.u64(at), rq.u64(at + 8), rq.u64(at + 16), rq.u64(at + 24),
+                        rq.u64(at + 32), len, (int) rq.u64(at + 48));
+                return rp.u32((int) n).u32(0).position();
+            }
+            case Opcode.NOTIFY_REPLY -> {
+                return NO_REPLY;
+            }
+            default -> throw FsException.of(Errno.ENOSYS);
+        }
+    }
+
+    /** A reply carrying a lookup reference never reached the kernel: give the reference back. */
+    void forgetLost(long ino) {
+        fs.forget(ino, 1);
+    }
+
+    private static void note(Context cx, String s) {
+        if (cx.debugging) cx.debug.append(' ').append(s);
+    }
+
+    private int entry(Reply rp, Context cx, Entry e) {
+        rp.entry(e);
+        cx.entryIno = e.ino();
+        return rp.position();
+    }
+
+    private static int attr(Reply rp, AttrReply a) {
+        long t = a.attrTimeoutNs();
+        rp.u64(Reply.secs(t)).u32(Reply.nsecs(t)).u32(0).attr(a.attr());
+        return rp.position();
+    }
+
+    /** GETXATTR/LISTXATTR: size 0 asks for the length; a too-small buffer is ERANGE. */
+    private static int sized(Reply rp, byte[] value, int size) throws FsException {
+        if (size == 0) return rp.u32(value.length).u32(0).position();
+        if (value.length > size) throw FsException.of(Errno.ERANGE);
+        if (value.length > rp.capacity() - Reply.HEADER) throw FsException.of(Errno.E2BIG);
+        return rp.bytes(value).position();
+    }
+
+    private int open(Reply rp, long ino, Opened o) {
+        int flags = 0;
+        if (o.has(Opened.KEEP_CACHE)) flags |= FOPEN_KEEP_CACHE;
+        if (o.has(Opened.DIRECT_IO)) flags |= FOPEN_DIRECT_IO;
+        if (o.has(Opened.NONSEEKABLE)) flags |= FOPEN_NONSEEKABLE;
+        if (o.has(Opened.CACHE_DIR)) flags |= FOPEN_CACHE_DIR;
+        if (o.has(Opened.PARALLEL_DIRECT_WRITES)) flags |= FOPEN_PARALLEL_DIRECT_WRITES;
+        int backingId = 0;
+        if (o.backingFd() >= 0 && backing != null && backing.enabled() && !o.has(Opened.DIRECT_IO)) {
+            int id = backing.acquire(ino, o.backingFd());
+            if (id >= 0) {
+                backingId = id;
+                flags |= FOPEN_PASSTHROUGH;
+                flags &= ~FOPEN_KEEP_CACHE;
+                passthroughOpens.put(new OpenKey(ino, o.fh()), Boolean.TRUE);
+            }
+        }
+        return rp.u64(o.fh()).u32(flags).u32(backingId).position();
+    }
+
+    private void killSuidgid(Caller c, long ino, long fh) throws FsException {
+        fs.setattr(c, ino, new SetAttr(SetAttr.KILL_SUIDGID, 0, 0, 0, 0, 0, 0, 0, fh));
+    }
+
+    private static SetAttr decodeSetattr(Request rq, Context cx) throws BadRequestException {
+        int at = rq.struct(88);
+        int v = rq.u32(at);
+        int valid = 0;
+        if ((v & FATTR_MODE) != 0) valid |= SetAttr.MODE;
+        if ((v & FATTR_UID) != 0) valid |= SetAttr.UID;
+        if ((v & FATTR_GID) != 0) valid |= SetAttr.GID;
+        if ((v & FATTR_SIZE) != 0) valid |= SetAttr.SIZE;
+        if ((v & FATTR_ATIME) != 0) valid |= SetAttr.ATIME;
+        if ((v & FATTR_MTIME) != 0) valid |= SetAttr.MTIME;
+        if ((v & FATTR_ATIME_NOW) != 0) valid |= SetAttr.ATIME_NOW;
+        if ((v & FATTR_MTIME_NOW) != 0) valid |= SetAttr.MTIME_NOW;
+        if ((v & FATTR_CTIME) != 0) valid |= SetAttr.CTIME;
+        if ((v & FATTR_KILL_SUIDGID) != 0) valid |= SetAttr.KILL_SUIDGID;
+        long fh = (v & FATTR_FH) != 0 ? rq.u64(at + 8) : -1;
+        long size = rq.u64(at + 16);
+        long atime = rq.u64(at + 32) * 1_000_000_000L + Integer.toUnsignedLong(rq.u32(at + 56));
+        long mtime = rq.u64(at + 40) * 1_000_000_000L + Integer.toUnsignedLong(rq.u32(at + 60));
+        long ctime = rq.u64(at + 48) * 1_000_000_000L + Integer.toUnsignedLong(rq.u32(at + 64));
+        int mode = rq.u32(at + 68), uid = rq.u32(at + 76), gid = rq.u32(at + 80);
+        if (cx.debugging) cx.debug.append(" valid=0x").append(Integer.toHexString(v));
+        return new SetAttr(valid, mode, uid, gid, size, atime, mtime, ctime, fh);
+    }
+
+    // ---- directories ----
+
+    private int readdir(Request rq, Reply rp, Caller c, long ino, Context cx) throws FsException, BadRequestException {
+        int at = rq.struct(40);
+        long fh = rq.u64(at), cookie = rq.u64(at + 8);
+        int limit = Math.min(rq.u32(at + 16), rp.capacity() - Reply.HEADER) + Reply.HEADER;
+        if (cx.debugging) note(cx, "cookie=" + cookie);
+        fs.readdir(c, ino, fh, cookie, (name, child, dtype, next) -> {
+            byte[] n = name.getBytes(StandardCharsets.UTF_8);
+            int size = (24 + n.length + 7) & ~7;
+            if (rp.position() + size > limit) return false;
+            rp.u64(child).u64(next).u32(n.length).u32(dtype).bytes(n).align8();
+            return true;
+        });
+        return rp.position();
+    }
+
+    private record Listed(String name, byte[] bytes, long ino, int dtype, long next) {}
+
+    /**
+     * READDIRPLUS: each listed name also gets a lookup (counted, like LOOKUP), except "." and "..".
+     * Names are gathered first and looked up after readdir returns, so a file system never sees a
+     * lookup nested inside its own readdir.
+     */
+    private int readdirplus(Request rq, Reply rp, Caller c, long ino, Context cx) throws FsException, BadRequestException {
+        int at = rq.struct(40);
+        long fh = rq.u64(at), cookie = rq.u64(at + 8);
+        int limit = Math.min(rq.u32(at + 16), rp.capacity() - Reply.HEADER) + Reply.HEADER;
+        if (cx.debugging) note(cx, "cookie=" + cookie);
+        List<Listed> batch = new ArrayList<>();
+        int[] budget = {limit - Reply.HEADER};
+        fs.readdir(c, ino, fh, cookie, (name, child, dtype, next) -> {
+            byte[] n = name.getBytes(StandardCharsets.UTF_8);
+            int size = Reply.ENTRY_OUT_SIZE + ((24 + n.length + 7) & ~7);
+            if (size > budget[0]) return false;
+            budget[0] -= size;
+            batch.add(new Listed(name, n, child, dtype, next));
+            return true;
+        });
+        for (Listed l : batch) {
+            Entry e = null;
+            if (!l.name.equals(".") && !l.name.equals("..")) {
+                try {
+                    e = fs.lookup(c, ino, l.name);
+                } catch (FsException gone) {
+                    // removed since it was listed: report the name without attributes (nodeid 0)
+                }
+            }
+            if (e != null) {
+                rp.entry(e);
+            } else {
+                rp.zeros(Reply.ENTRY_OUT_SIZE);
+            }
+            rp.u64(e != null ? e.attr().ino() : l.ino).u64(l.next).u32(l.bytes.length).u32(l.dtype).bytes(l.bytes).align8();
+        }
+        return rp.position();
+    }
+
+    // ---- locks ----
+
+    private int lock(Request rq, Reply rp, long ino, Context cx) throws FsException, BadRequestException {
+        int at = rq.struct(48);
+        long owner = rq.u64(at + 8);
+        long start = rq.u64(at + 16), end = rq.u64(at + 24);
+        int type = rq.u32(at + 32), pid = rq.u32(at + 36);
+        boolean flock = (rq.u32(at + 40) & FUSE_LK_FLOCK) != 0;
+        if (type < LockTable.F_RDLCK || type > LockTable.F_UNLCK || start < 0 || end < start) {
+            throw FsException.of(Errno.EINVAL);
+        }
+        LockTable.Lock want = new LockTable.Lock(start, end, type, pid);
+        if (cx.debugging) note(cx, (flock ? "flock " : "posix ") + type + " [" + start + "," + end + "] owner=" + Long.toHexString(owner));
+        switch (rq.opcode) {
+            case Opcode.GETLK -> {
+                LockTable.Lock l = locks.test(ino, owner, flock, want);
+                if (l == null) return rp.u64(start).u64(end).u32(LockTable.F_UNLCK).u32(0).position();
+                return rp.u64(l.start()).u64(l.end()).u32(l.type()).u32(l.pid()).position();
+            }
+            case Opcode.SETLK -> {
+                try {
+                    locks.lock(ino, owner, flock, want);
+                } catch (LockTable.LockException e) {
+                    throw FsException.of(e.errno());
+                }
+                return rp.position();
+            }
+            default -> {
+                Channel ch = cx.channel;
+                long unique = rq.unique;
+                locks.lockOrWait(ino, owner, flock, want, unique, errno -> ch.replyLater(unique, errno));
+                return NO_REPLY;
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package io.strata.fuse;
+
+import io.strata.sys.Errno;
+import io.strata.sys.Libc;
+import io.strata.sys.Spawn;
+import io.strata.sys.SysException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Getting a /dev/fuse descriptor attached to a mount point, and detaching it again.
+ * <ul>
+ * <li>As root: open /dev/fuse and mount(2) with {@code fd=N}, as the kernel expects.</li>
+ * <li>Otherwise: run {@code fusermount3} (setuid root), which mounts and sends the descriptor
+ * back over a unix socket (SCM_RIGHTS).</li>
+ * </ul>
+ */
+public final class Mounter {
+    private static final System.Logger LOG = System.getLogger("strata.fuse");
+
+    private Mounter() {}
+
+    static int open(Path mountpoint, FuseConfig cfg) throws IOException {
+        if (!Files.isDirectory(mountpoint)) {
+            throw new IOException("mount point " + mountpoint + " is not a directory (create it first)");
+        }
+        return Libc.geteuid() == 0 ? mountAsRoot(mountpoint, cfg) : mountWithFusermount(mountpoint, cfg);
+    }
+
+    private static int mountAsRoot(Path mp, FuseConfig cfg) throws IOException {
+        int fd;
+        try {
+            fd = Libc.open("/dev/fuse", Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+        } catch (SysException e) {
+            throw new IOException("cannot open /dev/fuse (" + e.getMessage() + "): is the fuse module loaded?", e);
+        }
+        StringBuilder data = new StringBuilder("fd=" + fd + ",rootmode=40000,user_id=" + Libc.getuid()
+                + ",group_id=" + Libc.getgid());
+        if (cfg.allowOther()) data.append(",allow_other");
+        if (cfg.defaultPermissions()) data.append(",default_permissions");
+        long flags = Libc.MS_NOSUID | Libc.MS_NODEV | (cfg.readOnly() ? Libc.MS_RDONLY : 0);
+        try {
+            Libc.mount(cfg.fsname(), mp.toString(), "fuse." + cfg.subtype(), flags, data.toString());
+        } catch (SysException e) {
+            Libc.closeQuietly(fd);
+            throw new IOException("mount " + mp + ": " + e.getMessage(), e);
+        }
+        return fd;
+    }
+
+    private static int mountWithFusermount(Path mp, FuseConfig cfg) throws IOException {
+        List<String> opts = new ArrayList<>(List.of("nosuid", "nodev", "fsname=" + cfg.fsname(),
+                "subtype=" + cfg.subtype()));
+        if (cfg.readOnly()) opts.add("ro");
+        if (cfg.allowOther()) opts.add("allow_other");
+        if (cfg.defaultPermissions()) opts.add("default_permissions");
+        int[] sp = Libc.socketpair(Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC);
+        try {
+            List<String> env = new ArrayList<>();
+            for (Map.Entry<String, String> e : System.getenv().entrySet()) env.add(e.getKey() + "=" + e.getValue());
+            env.add("_FUSE_COMMFD=3");
+            int rc = Spawn.runWithFd(new String[] {"fusermount3", "-o", String.join(",", opts), "--", mp.toString()},
+                    env.toArray(String[]::new), sp[1], 3);
+            if (rc != 0) throw new IOException("fusermount3 failed with status " + rc + " mounting " + mp);
+            int fd = Libc.receiveFd(sp[0]);
+            if (fd < 0) throw new IOException("fusermount3 did not send a /dev/fuse descriptor");
+            return fd;
+        } catch (SysException e) {
+            throw new IOException("fusermount3: " + e.getMessage(), e);
+        } finally {
+            Libc.closeQuietly(sp[0]);
+            Libc.closeQuietly(sp[1]);
+        }
+    }
+
+    /**
+     * Unmounts {@code mp}. A busy mount is detached lazily if {@code lazyIfBusy}; a mount whose
+     * daemon died (ENOTCONN) always is. Returns true if nothing is mounted there any more.
+     */
+    public static boolean unmount(Path mp, boolean failIfBusy) {
+        try {
+            if (Libc.geteuid() == 0) {
+                try {
+                    Libc.umount2(mp.toString(), 0);
+                } catch (SysException e) {
+                    if (e.errno() == Errno.EBUSY && failIfBusy) throw e;
+                    if (e.errno() == Errno.EINVAL) return true; // not a mount point (any more)
+                    Libc.umount2(mp.toString(), Libc.MNT_DETACH);
+                }
+                return true;
+            }
+            Process p = new ProcessBuilder("fusermount3", "-u", failIfBusy ? "-q" : "-z", mp.toString())
+                    .redirectErrorStream(true).start();
+            return p.waitFor() == 0;
+        } catch (SysException e) {
+            LOG.log(System.Logger.Level.WARNING, "unmount " + mp + ": " + e.getMessage());
+            return false;
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "fusermount3 -u " + mp + ": " + e.getMessage());
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+}
