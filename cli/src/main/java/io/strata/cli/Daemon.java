@@ -1,0 +1,69 @@
+package io.strata.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Background mode: re-runs this command with {@code -f} in a new session (setsid, so the
+ * terminal's Ctrl-C does not reach it), output to a log file, and waits until the mount point is
+ * a FUSE mount that answers, or the daemon exited (then its log explains why).
+ */
+final class Daemon {
+    private Daemon() {}
+
+    static int start(String[] args, Path mnt, Path log, PrintStream out, PrintStream err) {
+        try {
+            if (log == null) {
+                Path dir = Path.of(System.getProperty("java.io.tmpdir"), "strata-" + io.strata.sys.Libc.getuid());
+                Files.createDirectories(dir);
+                log = dir.resolve(mnt.toString().replace('/', '_') + ".log");
+            }
+            List<String> cmd = new ArrayList<>();
+            cmd.add("setsid");
+            cmd.add(ProcessHandle.current().info().command().orElse("java"));
+            cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+            cmd.add("-cp");
+            cmd.add(System.getProperty("java.class.path"));
+            cmd.add(Main.class.getName());
+            cmd.add("mount");
+            for (String a : args) cmd.add(a);
+            cmd.add("-f");
+            Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()))
+                    .redirectErrorStream(true).start();
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (System.nanoTime() < deadline) {
+                MountTable.Mount m = MountTable.find(mnt);
+                if (m != null && m.type().startsWith("fuse") && !UmountCommand.isDead(mnt) && p.isAlive()) {
+                    out.println("strata: mounted at " + mnt + " (daemon pid " + p.pid() + ", log " + log + ")");
+                    return 0;
+                }
+                if (!p.isAlive()) {
+                    err.println("strata: the daemon exited with status " + p.exitValue() + ":");
+                    printTail(log, err);
+                    return 1;
+                }
+                Thread.sleep(20);
+            }
+            err.println("strata: the mount did not come up within 30 s; see " + log);
+            p.destroy();
+            return 1;
+        } catch (IOException e) {
+            err.println("strata: cannot start the daemon: " + e.getMessage());
+            return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 1;
+        }
+    }
+
+    private static void printTail(Path log, PrintStream err) throws IOException {
+        List<String> lines = Files.readAllLines(log);
+        for (String l : lines.subList(Math.max(0, lines.size() - 15), lines.size())) err.println("  " + l);
+    }
+}

@@ -1,0 +1,51 @@
+package io.strata.cli;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+
+/** The {@code strata} command. */
+public final class Main {
+    private Main() {}
+
+    static final String USAGE = """
+            usage: strata COMMAND [ARGS]
+
+            commands:
+              mount memory MNT [-o size=SIZE]            mount an in-memory file system (tmpfs-like)
+              mount passthrough SRC MNT [-o cache=MODE]  share the host directory SRC at MNT
+              mount ext2 IMAGE MNT [-o ro]               mount an ext2 disk image
+              umount [-l] MNT                            unmount (also clears a mount whose daemon died)
+              mkfs.ext2 IMAGE SIZE [-b BS] [-I ISIZE] [-d DIR]   make an ext2 image without root
+              ext2 ls|cat|get|put|mkdir|rm IMAGE PATH... work on an image without mounting it
+
+            'strata mount --help' lists the mount options. Cache modes: exclusive, writethrough, shared.
+            """;
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+            (args.length == 0 ? err : out).print(USAGE);
+            return args.length == 0 ? 2 : 0;
+        }
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        try {
+            return switch (args[0]) {
+                case "mount" -> MountCommand.run(rest, out, err);
+                case "umount", "unmount" -> UmountCommand.run(rest, out, err);
+                case "mkfs.ext2" -> io.strata.ext2.tools.Mkfs.run(rest, out, err);
+                case "ext2" -> io.strata.ext2.tools.Ext2Tool.run(rest, out, err);
+                case "--version", "version" -> {
+                    out.println("strata 0.1.0");
+                    yield 0;
+                }
+                default -> throw new UsageException("unknown command '" + args[0] + "' (see strata --help)");
+            };
+        } catch (UsageException e) {
+            err.println("strata: " + e.getMessage());
+            return 2;
+        }
+    }
+}

@@ -1,0 +1,157 @@
+package io.strata.cli;
+
+import io.strata.core.FileSystem;
+import io.strata.fuse.FuseConfig;
+import io.strata.fuse.FuseSession;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code strata mount BACKEND [SRC] MNT [-o OPTS] [-f] [--threads N] [--debug]}.
+ *
+ * <p>Without {@code -f} the command starts itself again as a detached daemon (its own session,
+ * output to a log file) and returns once the mount answers, like other FUSE tools. With {@code -f}
+ * it serves in the foreground until unmounted; Ctrl-C and SIGTERM unmount cleanly.
+ */
+final class MountCommand {
+    private MountCommand() {}
+
+    static final String HELP = """
+            usage: strata mount memory MNT [OPTIONS]
+                   strata mount passthrough SRC MNT [OPTIONS]
+                   strata mount ext2 IMAGE MNT [OPTIONS]
+
+            options:
+              -o OPT[,OPT...]   mount options (below); may be repeated
+              -f                stay in the foreground (default: return once mounted, daemon in background)
+              --threads N       FUSE worker threads (default 4)
+              --debug           log one line per FUSE request and reply (implies -f unless --log is given)
+              --log FILE        daemon log file (default /tmp/strata-UID/<mountpoint>.log)
+
+            mount options:
+              size=SIZE                         memory: capacity (default: half of RAM), e.g. 512M, 2G
+              cache=exclusive|writethrough|shared
+                                                exclusive: nobody else changes the source, cache all;
+                                                writethrough: cache reads, writes reach the source at once;
+                                                shared: others change the source too, never stale.
+                                                default: memory/ext2 exclusive, passthrough shared
+              ro, rw                            read-only / read-write (default rw)
+              allow_other                       let other users use the mount
+              default_permissions (default), nodefault_permissions
+                                                let the kernel check mode bits
+              handles=never|prefer|mandatory    passthrough: identify files by file handle
+              dev, nodev                        passthrough: allow opening device nodes (default nodev)
+              passthrough=on|off                passthrough: kernel FUSE passthrough I/O (default on)
+              cache_size=SIZE                   ext2: buffer cache size (default 64M)
+            """;
+
+    static int run(String[] args, PrintStream out, PrintStream err) throws UsageException {
+        List<String> positional = new ArrayList<>();
+        List<String> opts = new ArrayList<>();
+        boolean foreground = false, debug = false;
+        int threads = 4;
+        Path log = null;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            switch (a) {
+                case "-h", "--help" -> {
+                    out.print(HELP);
+                    return 0;
+                }
+                case "-o" -> opts.add(value(args, ++i, "-o"));
+                case "-f", "--foreground" -> foreground = true;
+                case "--debug", "-d" -> debug = true;
+                case "--threads" -> {
+                    try {
+                        threads = Integer.parseInt(value(args, ++i, "--threads"));
+                    } catch (NumberFormatException e) {
+                        throw new UsageException("--threads needs a number");
+                    }
+                    if (threads < 1 || threads > 256) throw new UsageException("--threads must be between 1 and 256");
+                }
+                case "--log" -> log = Path.of(value(args, ++i, "--log"));
+                default -> {
+                    if (a.startsWith("-o") && a.length() > 2) opts.add(a.substring(2));
+                    else if (a.startsWith("-")) throw new UsageException("unknown flag " + a + " (see strata mount --help)");
+                    else positional.add(a);
+                }
+            }
+        }
+        if (positional.isEmpty()) throw new UsageException("mount needs a backend: memory, passthrough or ext2 (see strata mount --help)");
+        Backends.Kind kind = Backends.kind(positional.get(0));
+        int want = kind.needsSource() ? 3 : 2;
+        if (positional.size() != want) {
+            throw new UsageException("usage: strata mount " + kind.label() + (kind.needsSource() ? " SOURCE" : "") + " MNT [-o OPTS]");
+        }
+        Path source = kind.needsSource() ? Path.of(positional.get(1)).toAbsolutePath().normalize() : null;
+        Path mnt = Path.of(positional.get(want - 1)).toAbsolutePath().normalize();
+        MountOptions mo = MountOptions.parse(opts, kind.defaultCache());
+        Backends.check(kind, source, mo);
+        if (debug && log == null) foreground = true;
+
+        MountTable.Mount existing = MountTable.find(mnt);
+        if (existing != null && existing.type().startsWith("fuse")) {
+            if (UmountCommand.isDead(mnt)) {
+                throw new UsageException(mnt + " holds a dead FUSE mount; clear it with: strata umount " + mnt);
+            }
+            throw new UsageException(mnt + " is already a FUSE mount (" + existing.type() + ")");
+        }
+        if (!Files.exists(mnt)) {
+            try {
+                Files.createDirectories(mnt);
+            } catch (IOException e) {
+                err.println("strata: cannot create mount point " + mnt + ": " + e.getMessage());
+                return 1;
+            }
+        } else if (!Files.isDirectory(mnt)) {
+            throw new UsageException("mount point " + mnt + " is not a directory");
+        }
+
+        if (!foreground) return Daemon.start(args, mnt, log, out, err);
+
+        FuseConfig cfg = FuseConfig.defaults(mo.cache()).withThreads(threads).withDebug(debug)
+                .withNames(Backends.fsname(kind, source), "strata")
+                .withAccess(mo.allowOther(), mo.defaultPermissions(), mo.readOnly())
+                .withPassthrough(kind == Backends.Kind.PASSTHROUGH && mo.passthrough());
+        FileSystem fs;
+        try {
+            fs = Backends.open(kind, source, mo);
+        } catch (IOException e) {
+            err.println("strata: " + e.getMessage());
+            return 1;
+        }
+        FuseSession session;
+        try {
+            session = FuseSession.mount(fs, mnt, cfg);
+        } catch (IOException e) {
+            fs.destroy();
+            err.println("strata: " + e.getMessage());
+            return 1;
+        }
+        Thread hook = new Thread(session::close, "strata-unmount");
+        Runtime.getRuntime().addShutdownHook(hook);
+        err.println("strata: " + kind.label() + " mounted at " + mnt + " (cache=" + mo.cache().option() + ", pid "
+                + ProcessHandle.current().pid() + ")");
+        try {
+            session.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook is already running: it unmounts
+        }
+        err.println("strata: " + mnt + " unmounted");
+        return 0;
+    }
+
+    private static String value(String[] args, int i, String flag) throws UsageException {
+        if (i >= args.length) throw new UsageException(flag + " needs a value");
+        return args[i];
+    }
+}

@@ -1,0 +1,104 @@
+package io.strata.cli;
+
+import io.strata.core.CacheMode;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The {@code -o a,b=c} options of {@code strata mount}, validated up front so an impossible
+ * combination is refused before anything is mounted.
+ */
+record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean allowOther,
+                    boolean defaultPermissions, String handles, boolean dev, boolean passthrough,
+                    long cacheBytes) {
+
+    static final String KNOWN = "size=, cache=exclusive|writethrough|shared, ro, rw, allow_other, "
+            + "default_permissions, nodefault_permissions, handles=never|prefer|mandatory, dev, nodev, "
+            + "passthrough=on|off, cache_size=";
+
+    /** Parses every -o value given (they accumulate, later ones win). */
+    static MountOptions parse(List<String> values, CacheMode defaultCache) throws UsageException {
+        Map<String, String> opts = new LinkedHashMap<>();
+        for (String v : values) {
+            for (String o : v.split(",")) {
+                if (o.isBlank()) continue;
+                int eq = o.indexOf('=');
+                opts.put(eq < 0 ? o : o.substring(0, eq), eq < 0 ? null : o.substring(eq + 1));
+            }
+        }
+        CacheMode cache = defaultCache;
+        long size = 0, cacheBytes = 64L << 20;
+        boolean ro = false, allowOther = false, defPerm = true, dev = false, passthrough = true;
+        String handles = null;
+        List<String> unknown = new ArrayList<>();
+        for (Map.Entry<String, String> e : opts.entrySet()) {
+            String k = e.getKey(), v = e.getValue();
+            switch (k) {
+                case "size" -> size = parseSize(need(k, v));
+                case "cache_size" -> cacheBytes = parseSize(need(k, v));
+                case "cache" -> {
+                    try {
+                        cache = CacheMode.parse(need(k, v));
+                    } catch (IllegalArgumentException ex) {
+                        throw new UsageException(ex.getMessage());
+                    }
+                }
+                case "ro" -> ro = true;
+                case "rw" -> ro = false;
+                case "allow_other" -> allowOther = true;
+                case "default_permissions" -> defPerm = true;
+                case "nodefault_permissions" -> defPerm = false;
+                case "dev" -> dev = true;
+                case "nodev" -> dev = false;
+                case "handles" -> {
+                    handles = need(k, v).toLowerCase(Locale.ROOT);
+                    if (!List.of("never", "prefer", "mandatory").contains(handles)) {
+                        throw new UsageException("handles must be never, prefer or mandatory, not '" + v + "'");
+                    }
+                }
+                case "passthrough" -> {
+                    String p = need(k, v).toLowerCase(Locale.ROOT);
+                    if (!p.equals("on") && !p.equals("off")) throw new UsageException("passthrough must be on or off");
+                    passthrough = p.equals("on");
+                }
+                default -> unknown.add(k);
+            }
+        }
+        if (!unknown.isEmpty()) {
+            throw new UsageException("unknown mount option" + (unknown.size() > 1 ? "s " : " ") + String.join(", ", unknown)
+                    + " (known: " + KNOWN + ")");
+        }
+        return new MountOptions(cache, size, ro, allowOther, defPerm, handles, dev, passthrough, cacheBytes);
+    }
+
+    private static String need(String key, String value) throws UsageException {
+        if (value == null || value.isEmpty()) throw new UsageException("mount option " + key + " needs a value (" + key + "=...)");
+        return value;
+    }
+
+    /** "512M", "2g", "1048576", "10%"-less sizes: K/M/G/T suffixes, powers of 1024. */
+    static long parseSize(String s) throws UsageException {
+        String t = s.trim().toUpperCase(Locale.ROOT);
+        if (t.endsWith("B") && t.length() > 1 && !Character.isDigit(t.charAt(t.length() - 2))) t = t.substring(0, t.length() - 1);
+        long mult = 1;
+        char last = t.isEmpty() ? ' ' : t.charAt(t.length() - 1);
+        switch (last) {
+            case 'K' -> mult = 1L << 10;
+            case 'M' -> mult = 1L << 20;
+            case 'G' -> mult = 1L << 30;
+            case 'T' -> mult = 1L << 40;
+            default -> { }
+        }
+        if (mult > 1) t = t.substring(0, t.length() - 1);
+        try {
+            long n = Long.parseLong(t);
+            if (n <= 0 || n > Long.MAX_VALUE / mult) throw new NumberFormatException();
+            return n * mult;
+        } catch (NumberFormatException e) {
+            throw new UsageException("bad size '" + s + "' (examples: 512M, 2G, 1048576)");
+        }
+    }
+}

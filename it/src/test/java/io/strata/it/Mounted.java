@@ -1,0 +1,90 @@
+package io.strata.it;
+
+import io.strata.core.CacheMode;
+import io.strata.core.FileSystem;
+import io.strata.fuse.FuseConfig;
+import io.strata.fuse.FuseSession;
+import io.strata.fuse.Mounter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A Strata file system mounted through the kernel for a test. Always closed in a finally (or
+ * try-with-resources); a JVM shutdown hook and a sweep of earlier runs' leftovers make sure no
+ * dead mount (ENOTCONN) survives a crashed or killed test JVM.
+ */
+final class Mounted implements AutoCloseable {
+    static final String PREFIX = "strata-it-";
+
+    static {
+        sweepLeftovers();
+    }
+
+    final Path dir;
+    final FileSystem fs;
+    private final FuseSession session;
+    private final Thread hook;
+
+    private Mounted(Path dir, FileSystem fs, FuseSession session) {
+        this.dir = dir;
+        this.fs = fs;
+        this.session = session;
+        this.hook = new Thread(() -> Mounter.unmount(dir, false));
+        Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    static Mounted mount(FileSystem fs, CacheMode mode) throws IOException {
+        return mount(fs, FuseConfig.defaults(mode).withNames("strata-it", "strata"));
+    }
+
+    static Mounted mount(FileSystem fs, FuseConfig cfg) throws IOException {
+        Path dir = Files.createTempDirectory(Path.of("/tmp"), PREFIX);
+        try {
+            return new Mounted(dir, fs, FuseSession.mount(fs, dir, cfg));
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(dir);
+            throw e;
+        }
+    }
+
+    Path path(String rel) {
+        return dir.resolve(rel);
+    }
+
+    @Override
+    public void close() throws IOException {
+        session.close();
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // hook already running
+        }
+        if (isMounted(dir)) throw new IOException(dir + " is still mounted after close");
+        Files.deleteIfExists(dir);
+    }
+
+    static boolean isMounted(Path dir) {
+        try {
+            return Files.readAllLines(Path.of("/proc/self/mounts")).stream().anyMatch(l -> l.split(" ")[1].equals(dir.toString()));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Detaches mounts left under /tmp/strata-it-* by an earlier JVM that died. */
+    static void sweepLeftovers() {
+        try {
+            List<String> lines = Files.readAllLines(Path.of("/proc/self/mounts"));
+            for (String l : lines) {
+                String[] p = l.split(" ");
+                if (p.length > 2 && p[2].startsWith("fuse") && p[1].startsWith("/tmp/" + PREFIX)) {
+                    Mounter.unmount(Path.of(p[1]), false);
+                }
+            }
+        } catch (IOException ignored) {
+            // no /proc: nothing to sweep
+        }
+    }
+}
