@@ -49,9 +49,22 @@ final class Trees {
         return tarball;
     }
 
-    /** Every entry's type, mode, size, link count, mtime (ns) and symlink target, sorted. */
+    /** Every entry's type, mode, size (not of directories), link count, mtime (ns) and symlink target, sorted. */
     static String listing(Path dir) throws IOException, InterruptedException {
-        return Sh.ok("cd " + q(dir) + " && find . -mindepth 1 -printf '%P %y %m %s %n %T@ %l\\n' | LC_ALL=C sort");
+        // Directory sizes are file-system specific (ext4 grows them in blocks), so they are left out.
+        return Sh.ok("cd " + q(dir) + " && find . -mindepth 1 \\( -type d -printf '%P %y %m - %n %T@\\n' \\)"
+                + " -o -printf '%P %y %m %s %n %T@ %l\\n' | LC_ALL=C sort");
+    }
+
+    /** Equal listings, or a failure that shows only the lines that differ. */
+    static void assertSame(String expected, String actual, String what) {
+        if (expected.equals(actual)) return;
+        java.util.List<String> e = java.util.List.of(expected.split("\n")), a = java.util.List.of(actual.split("\n"));
+        java.util.Set<String> es = new java.util.HashSet<>(e), as = new java.util.HashSet<>(a);
+        StringBuilder b = new StringBuilder(what + ": listings differ\n");
+        e.stream().filter(l -> !as.contains(l)).limit(15).forEach(l -> b.append("- ").append(l).append('\n'));
+        a.stream().filter(l -> !es.contains(l)).limit(15).forEach(l -> b.append("+ ").append(l).append('\n'));
+        org.junit.jupiter.api.Assertions.fail(b.toString());
     }
 
     /** Every user.* xattr of the tree. */

@@ -1,0 +1,272 @@
+package io.strata.memory;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.strata.core.Attr;
+import io.strata.core.CacheMode;
+import io.strata.core.CachePolicy;
+import io.strata.core.Entry;
+import io.strata.core.FileType;
+import io.strata.core.Opened;
+import io.strata.sys.Errno;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class NamespaceTest extends FsTestSupport {
+
+    @Test
+    void rootIsInodeOneWithConfiguredOwnerAndMode() throws Exception {
+        MemoryFileSystem f = newFs(MemoryOptions.defaults().withRoot(1234, 5678, 0755));
+        Attr a = f.getattr(ROOT_CALLER, ROOT, -1).attr();
+        assertEquals(1, a.ino());
+        assertEquals(FileType.S_IFDIR | 0755, a.mode());
+        assertEquals(1234, a.uid());
+        assertEquals(5678, a.gid());
+        assertEquals(2, a.nlink());
+    }
+
+    @Test
+    void repliesFollowTheCachePolicyOfTheMode() throws Exception {
+        MemoryFileSystem f = new MemoryFileSystem(MemoryOptions.defaults().withMode(CacheMode.SHARED));
+        Entry e = f.mkdir(ROOT_CALLER, ROOT, "d", 0755, 0);
+        CachePolicy shared = CachePolicy.of(CacheMode.SHARED);
+        assertEquals(shared.entryTimeoutNs(), e.entryTimeoutNs());
+        assertEquals(shared.attrTimeoutNs(), e.attrTimeoutNs());
+        Entry file = f.create(ROOT_CALLER, ROOT, "x", 0644, RW, 0).entry();
+        Opened o = f.open(ROOT_CALLER, file.ino(), RO);
+        assertEquals(shared.fileOpenFlags(), o.flags());
+        assertTrue(!o.has(Opened.KEEP_CACHE), "SHARED must not keep the page cache");
+        Opened ex = fs.open(ROOT_CALLER, touch(ROOT, "y"), RO);
+        assertTrue(ex.has(Opened.KEEP_CACHE), "EXCLUSIVE keeps the page cache");
+    }
+
+    @Test
+    void createThenLookupFindsSameInode() throws Exception {
+        long ino = touch(ROOT, "a");
+        Entry e = fs.lookup(ROOT_CALLER, ROOT, "a");
+        assertEquals(ino, e.ino());
+        assertEquals(FileType.S_IFREG | 0644, e.attr().mode()); // 0644 & ~022
+        assertEquals(1, e.attr().nlink());
+        assertEquals(0, e.attr().size());
+    }
+
+    @Test
+    void createOnExistingNameIsEexist() throws Exception {
+        touch(ROOT, "a");
+        assertErrno(Errno.EEXIST, () -> fs.create(ROOT_CALLER, ROOT, "a", 0644, RW, 0));
+        assertErrno(Errno.EEXIST, () -> fs.mkdir(ROOT_CALLER, ROOT, "a", 0755, 0));
+        assertErrno(Errno.EEXIST, () -> fs.symlink(ROOT_CALLER, ROOT, "a", "t"));
+        assertErrno(Errno.EEXIST, () -> fs.mknod(ROOT_CALLER, ROOT, "a", FileType.S_IFIFO | 0644, 0, 0));
+        assertErrno(Errno.EEXIST, () -> fs.mkdir(ROOT_CALLER, ROOT, ".", 0755, 0));
+        assertErrno(Errno.EEXIST, () -> fs.mkdir(ROOT_CALLER, ROOT, "..", 0755, 0));
+    }
+
+    @Test
+    void lookupErrors() throws Exception {
+        long f = touch(ROOT, "file");
+        assertErrno(Errno.ENOENT, () -> fs.lookup(ROOT_CALLER, ROOT, "missing"));
+        assertErrno(Errno.ENOTDIR, () -> fs.lookup(ROOT_CALLER, f, "x"));
+        assertErrno(Errno.ENOTDIR, () -> fs.create(ROOT_CALLER, f, "x", 0644, RW, 0));
+        assertErrno(Errno.ENOTDIR, () -> fs.readdir(ROOT_CALLER, f, 0, 0, (n, i, t, c) -> true));
+    }
+
+    @Test
+    void namesLongerThan255BytesAreRejected() throws Exception {
+        String ok = "a".repeat(255);
+        touch(ROOT, ok);
+        assertEquals(1, fs.lookup(ROOT_CALLER, ROOT, ok).attr().nlink());
+        String tooLong = "a".repeat(256);
+        assertErrno(Errno.ENAMETOOLONG, () -> fs.create(ROOT_CALLER, ROOT, tooLong, 0644, RW, 0));
+        assertErrno(Errno.ENAMETOOLONG, () -> fs.lookup(ROOT_CALLER, ROOT, tooLong));
+        assertErrno(Errno.ENAMETOOLONG, () -> fs.mkdir(ROOT_CALLER, ROOT, tooLong, 0755, 0));
+        // 128 two-byte characters = 256 bytes of UTF-8, though only 128 chars
+        String multiByte = "é".repeat(128);
+        assertErrno(Errno.ENAMETOOLONG, () -> fs.create(ROOT_CALLER, ROOT, multiByte, 0644, RW, 0));
+        String multiByteOk = "é".repeat(127);
+        touch(ROOT, multiByteOk);
+        assertTrue(list(ROOT).contains(multiByteOk));
+        assertErrno(Errno.EINVAL, () -> fs.create(ROOT_CALLER, ROOT, "a/b", 0644, RW, 0));
+    }
+
+    @Test
+    void directoryLinkCountIsTwoPlusSubdirectories() throws Exception {
+        long d = mkdir(ROOT, "d");
+        assertEquals(2, attr(d).nlink());
+        assertEquals(3, attr(ROOT).nlink());
+        mkdir(d, "s1");
+        mkdir(d, "s2");
+        touch(d, "file"); // files do not count
+        assertEquals(4, attr(d).nlink());
+        fs.rmdir(ROOT_CALLER, d, "s1");
+        assertEquals(3, attr(d).nlink());
+        fs.rmdir(ROOT_CALLER, d, "s2");
+        fs.unlink(ROOT_CALLER, d, "file");
+        assertEquals(2, attr(d).nlink());
+        fs.rmdir(ROOT_CALLER, ROOT, "d");
+        assertEquals(2, attr(ROOT).nlink());
+    }
+
+    @Test
+    void hardLinksShareTheInodeAndCountLinks() throws Exception {
+        long a = touch(ROOT, "a");
+        long d = mkdir(ROOT, "d");
+        Entry e = fs.link(ROOT_CALLER, a, d, "b");
+        assertEquals(a, e.ino());
+        assertEquals(2, e.attr().nlink());
+        assertEquals(a, lookupIno(d, "b"));
+        fs.unlink(ROOT_CALLER, ROOT, "a");
+        assertEquals(1, attr(a).nlink());
+        assertErrno(Errno.ENOENT, () -> fs.lookup(ROOT_CALLER, ROOT, "a"));
+        assertErrno(Errno.EEXIST, () -> fs.link(ROOT_CALLER, a, d, "b"));
+        assertErrno(Errno.EPERM, () -> fs.link(ROOT_CALLER, d, ROOT, "dirlink"));
+    }
+
+    @Test
+    void unlinkAndRmdirTypeErrors() throws Exception {
+        long d = mkdir(ROOT, "d");
+        touch(d, "f");
+        touch(ROOT, "file");
+        assertErrno(Errno.EISDIR, () -> fs.unlink(ROOT_CALLER, ROOT, "d"));
+        assertErrno(Errno.ENOTEMPTY, () -> fs.rmdir(ROOT_CALLER, ROOT, "d"));
+        assertErrno(Errno.ENOTDIR, () -> fs.rmdir(ROOT_CALLER, ROOT, "file"));
+        assertErrno(Errno.EINVAL, () -> fs.rmdir(ROOT_CALLER, d, "."));
+        assertErrno(Errno.ENOTEMPTY, () -> fs.rmdir(ROOT_CALLER, d, ".."));
+        assertErrno(Errno.ENOENT, () -> fs.unlink(ROOT_CALLER, ROOT, "nope"));
+        assertErrno(Errno.ENOENT, () -> fs.rmdir(ROOT_CALLER, ROOT, "nope"));
+        fs.unlink(ROOT_CALLER, d, "f");
+        fs.rmdir(ROOT_CALLER, ROOT, "d");
+        assertEquals(List.of(".", "..", "file"), list(ROOT));
+    }
+
+    @Test
+    void openDirectoryForWritingIsEisdir() throws Exception {
+        long d = mkdir(ROOT, "d");
+        assertErrno(Errno.EISDIR, () -> fs.open(ROOT_CALLER, d, WO));
+        assertErrno(Errno.EISDIR, () -> fs.open(ROOT_CALLER, d, RW));
+        long fh = fs.open(ROOT_CALLER, d, RO).fh();
+        assertErrno(Errno.EISDIR, () -> fs.read(ROOT_CALLER, d, fh, 0, java.nio.ByteBuffer.allocate(1)));
+    }
+
+    @Test
+    void creationInARemovedDirectoryIsEnoent() throws Exception {
+        long d = mkdir(ROOT, "d");
+        fs.rmdir(ROOT_CALLER, ROOT, "d");
+        assertErrno(Errno.ENOENT, () -> fs.create(ROOT_CALLER, d, "x", 0644, RW, 0));
+        assertErrno(Errno.ENOENT, () -> fs.readdir(ROOT_CALLER, d, 0, 0, (n, i, t, c) -> true));
+        assertEquals(0, attr(d).nlink());
+    }
+
+    @Test
+    void symlinksStoreTargetsAndReadlinkRejectsOthers() throws Exception {
+        Entry e = fs.symlink(ROOT_CALLER, ROOT, "l", "../some/where/é");
+        assertEquals(FileType.S_IFLNK | 0777, e.attr().mode());
+        assertEquals("../some/where/é".getBytes(java.nio.charset.StandardCharsets.UTF_8).length, e.attr().size());
+        assertEquals("../some/where/é", fs.readlink(ROOT_CALLER, e.ino()));
+        long f = touch(ROOT, "f");
+        assertErrno(Errno.EINVAL, () -> fs.readlink(ROOT_CALLER, f));
+        assertErrno(Errno.ELOOP, () -> fs.open(ROOT_CALLER, e.ino(), RO));
+        assertErrno(Errno.ENAMETOOLONG, () -> fs.symlink(ROOT_CALLER, ROOT, "l2", "x".repeat(4096)));
+        assertErrno(Errno.ENOENT, () -> fs.symlink(ROOT_CALLER, ROOT, "l3", ""));
+    }
+
+    @Test
+    void mknodRecordsTypeAndRdev() throws Exception {
+        Entry fifo = fs.mknod(ROOT_CALLER, ROOT, "fifo", FileType.S_IFIFO | 0666, 0, 022);
+        assertEquals(FileType.S_IFIFO | 0644, fifo.attr().mode());
+        Entry chr = fs.mknod(ROOT_CALLER, ROOT, "null", FileType.S_IFCHR | 0666, (1 << 8) | 3, 0);
+        assertEquals(FileType.S_IFCHR | 0666, chr.attr().mode());
+        assertEquals((1 << 8) | 3, chr.attr().rdev());
+        Entry sock = fs.mknod(ROOT_CALLER, ROOT, "sock", FileType.S_IFSOCK | 0600, 0, 0);
+        assertEquals(FileType.S_IFSOCK, sock.attr().type());
+        Entry reg = fs.mknod(ROOT_CALLER, ROOT, "reg", 0600, 0, 0); // no type bits = regular file
+        assertTrue(reg.attr().isRegular());
+        assertErrno(Errno.EPERM, () -> fs.mknod(ROOT_CALLER, ROOT, "d", FileType.S_IFDIR | 0755, 0, 0));
+        assertErrno(Errno.EPERM, () -> fs.mknod(ALICE, ROOT, "blk", FileType.S_IFBLK | 0600, 5, 0));
+        List<String> seen = new java.util.ArrayList<>();
+        fs.readdir(ROOT_CALLER, ROOT, 0, 0, (n, i, t, c) -> seen.add(n + ":" + t));
+        assertTrue(seen.containsAll(List.of("fifo:" + FileType.DT_FIFO, "null:" + FileType.DT_CHR,
+                "sock:" + FileType.DT_SOCK, "reg:" + FileType.DT_REG)), seen.toString());
+    }
+
+    @Test
+    void umaskAndSetgidDirectories() throws Exception {
+        Entry d = fs.mkdir(ROOT_CALLER, ROOT, "shared", 02775, 0);
+        fs.setattr(ROOT_CALLER, d.ino(), new io.strata.core.SetAttr(io.strata.core.SetAttr.GID, 0, 0, 500, 0, 0, 0, 0, -1));
+        fs.setattr(ROOT_CALLER, d.ino(), io.strata.core.SetAttr.mode(02777));
+        Entry sub = fs.mkdir(ALICE, d.ino(), "sub", 0777, 022);
+        assertEquals(500, sub.attr().gid(), "gid inherited from a set-gid parent");
+        assertEquals(FileType.S_IFDIR | 02755, sub.attr().mode(), "subdirectory inherits S_ISGID, umask applied");
+        Entry file = fs.create(ALICE, d.ino(), "f", 0666, RW, 027).entry();
+        assertEquals(500, file.attr().gid());
+        assertEquals(FileType.S_IFREG | 0640, file.attr().mode(), "files get the gid but not S_ISGID");
+        Entry plain = fs.mkdir(ALICE, ROOT, "plain", 0777, 022);
+        assertEquals(1000, plain.attr().gid());
+        assertEquals(FileType.S_IFDIR | 0755, plain.attr().mode());
+    }
+
+    @Test
+    void readdirListsDotEntriesThenChildrenAndHonoursAFullSink() throws Exception {
+        long d = mkdir(ROOT, "d");
+        for (int i = 0; i < 50; i++) touch(d, "f" + i);
+        List<String> all = list(d);
+        assertEquals(52, all.size());
+        assertEquals(".", all.get(0));
+        assertEquals("..", all.get(1));
+        assertEquals("f0", all.get(2));
+        assertEquals("f49", all.get(51));
+        // a sink that takes one entry per call must still see everything exactly once
+        assertEquals(all, list(d, 1));
+        assertEquals(all, list(d, 7));
+        long[] dots = new long[2];
+        fs.readdir(ROOT_CALLER, d, 0, 0, (n, ino, t, c) -> {
+            if (n.equals(".")) dots[0] = ino;
+            if (n.equals("..")) dots[1] = ino;
+            return true;
+        });
+        assertEquals(d, dots[0]);
+        assertEquals(ROOT, dots[1]);
+    }
+
+    @Test
+    void readdirCookiesSurviveRemovalsAndCompaction() throws Exception {
+        long d = mkdir(ROOT, "d");
+        for (int i = 0; i < 100; i++) touch(d, "f" + i);
+        // read up to f9, then delete most entries (forces compaction), then resume
+        long[] resume = {0};
+        List<String> first = new java.util.ArrayList<>();
+        fs.readdir(ROOT_CALLER, d, 0, 0, (n, ino, t, c) -> {
+            if (first.size() == 12) return false;
+            first.add(n);
+            resume[0] = c;
+            return true;
+        });
+        assertEquals("f9", first.get(11));
+        for (int i = 0; i < 100; i++) if (i % 10 != 0) fs.unlink(ROOT_CALLER, d, "f" + i);
+        touch(d, "new");
+        List<String> rest = new java.util.ArrayList<>();
+        fs.readdir(ROOT_CALLER, d, 0, resume[0], (n, ino, t, c) -> rest.add(n));
+        assertEquals(List.of("f10", "f20", "f30", "f40", "f50", "f60", "f70", "f80", "f90", "new"), rest);
+    }
+
+    @Test
+    void dotAndDotDotLookups() throws Exception {
+        long d = mkdir(ROOT, "d");
+        assertEquals(d, lookupIno(d, "."));
+        assertEquals(ROOT, lookupIno(d, ".."));
+        assertEquals(ROOT, lookupIno(ROOT, ".."));
+    }
+
+    @Test
+    void generationsDifferWhenIdsAreReused() throws Exception {
+        io.strata.core.Created cr = fs.create(ROOT_CALLER, ROOT, "a", 0644, RW, 0);
+        Entry a = cr.entry();
+        fs.release(a.ino(), cr.opened().fh(), 0);
+        fs.unlink(ROOT_CALLER, ROOT, "a");
+        fs.forget(a.ino(), 1);
+        Entry b = fs.create(ROOT_CALLER, ROOT, "b", 0644, RW, 0).entry();
+        assertEquals(a.ino(), b.ino(), "the freed id is reused");
+        assertNotEquals(a.generation(), b.generation(), "... with a new generation");
+    }
+}

@@ -1,0 +1,58 @@
+package io.strata.passthrough;
+
+import io.strata.core.CacheMode;
+
+/**
+ * How a {@link PassthroughFileSystem} serves its source directory.
+ *
+ * @param mode          cache mode of the mount (default SHARED: the host edits the tree too)
+ * @param handles       how inodes are identified (default PREFER, see {@link Handles})
+ * @param allowDev      open / create device nodes (default false: a guest able to create or open
+ *                      /dev/sda-like nodes on the host owns the host)
+ * @param passthroughIo in EXCLUSIVE / WRITETHROUGH, hand the frontend a backing fd for kernel
+ *                      passthrough I/O (default true); ignored in SHARED, where every read must
+ *                      come through us so we can revalidate
+ * @param readOnly      refuse every change with EROFS
+ */
+public record PassthroughOptions(CacheMode mode, Handles handles, boolean allowDev, boolean passthroughIo,
+                                 boolean readOnly) {
+
+    /**
+     * Inode identity. NEVER: every node pins its inode with an O_PATH fd, keyed by (dev, ino, mnt_id).
+     * PREFER: key by file handle (name_to_handle_at; the handle carries the inode generation, so a
+     * reused inode number can never match an old node) and do not hold an fd for non-directories, so
+     * host deletions free space and the fd count does not grow with the kernel's inode cache; falls
+     * back to NEVER when the file system cannot export handles or we lack CAP_DAC_READ_SEARCH for
+     * open_by_handle_at. MANDATORY: like PREFER but fails instead of falling back.
+     */
+    public enum Handles { NEVER, PREFER, MANDATORY }
+
+    public PassthroughOptions {
+        if (mode == null) mode = CacheMode.SHARED;
+        if (handles == null) handles = Handles.PREFER;
+    }
+
+    public static PassthroughOptions defaults() {
+        return new PassthroughOptions(CacheMode.SHARED, Handles.PREFER, false, true, false);
+    }
+
+    public PassthroughOptions withMode(CacheMode m) {
+        return new PassthroughOptions(m, handles, allowDev, passthroughIo, readOnly);
+    }
+
+    public PassthroughOptions withHandles(Handles h) {
+        return new PassthroughOptions(mode, h, allowDev, passthroughIo, readOnly);
+    }
+
+    public PassthroughOptions withAllowDev(boolean b) {
+        return new PassthroughOptions(mode, handles, b, passthroughIo, readOnly);
+    }
+
+    public PassthroughOptions withPassthroughIo(boolean b) {
+        return new PassthroughOptions(mode, handles, allowDev, b, readOnly);
+    }
+
+    public PassthroughOptions withReadOnly(boolean b) {
+        return new PassthroughOptions(mode, handles, allowDev, passthroughIo, b);
+    }
+}

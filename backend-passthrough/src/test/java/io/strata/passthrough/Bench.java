@@ -1,0 +1,46 @@
+package io.strata.passthrough;
+
+import static io.strata.passthrough.Fixture.ROOT;
+
+import io.strata.core.CacheMode;
+import io.strata.core.Entry;
+import io.strata.core.FileSystem;
+import io.strata.core.Opened;
+import io.strata.passthrough.PassthroughOptions.Handles;
+import io.strata.sys.Libc;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+/** Rough per-operation costs; run with -Dstrata.bench=true. */
+@EnabledIfSystemProperty(named = "strata.bench", matches = "true")
+class Bench {
+    @Test
+    void costs() throws Exception {
+        for (int round = 0; round < 2; round++) {
+            for (Handles h : new Handles[] {Handles.NEVER, Handles.PREFER}) {
+                try (Fixture f = new Fixture(PassthroughOptions.defaults().withMode(CacheMode.EXCLUSIVE).withHandles(h))) {
+                    Files.write(f.src.resolve("f"), new byte[65536]);
+                    Entry e = f.fs.lookup(ROOT, FileSystem.ROOT, "f");
+                    int n = 100_000;
+                    long t0 = System.nanoTime();
+                    for (int i = 0; i < n; i++) f.fs.getattr(ROOT, e.ino(), 0);
+                    long t1 = System.nanoTime();
+                    for (int i = 0; i < n; i++) f.fs.forget(f.fs.lookup(ROOT, FileSystem.ROOT, "f").ino(), 1);
+                    long t2 = System.nanoTime();
+                    for (int i = 0; i < n; i++) f.fs.release(e.ino(), f.fs.open(ROOT, e.ino(), Libc.O_RDONLY).fh(), 0);
+                    long t3 = System.nanoTime();
+                    Opened o = f.fs.open(ROOT, e.ino(), Libc.O_RDONLY);
+                    ByteBuffer b = ByteBuffer.allocateDirect(4096);
+                    for (int i = 0; i < n; i++) f.fs.read(ROOT, e.ino(), o.fh(), (i & 15) * 4096L, b.clear());
+                    long t4 = System.nanoTime();
+                    System.out.printf("BENCH round %d %-6s getattr %5.2f us  lookup+forget %5.2f us  open+release %5.2f us"
+                                    + "  read4k %5.2f us%n", round, h, (t1 - t0) / 1e3 / n, (t2 - t1) / 1e3 / n,
+                            (t3 - t2) / 1e3 / n, (t4 - t3) / 1e3 / n);
+                    f.fs.release(e.ino(), o.fh(), 0);
+                }
+            }
+        }
+    }
+}

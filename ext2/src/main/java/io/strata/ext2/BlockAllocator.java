@@ -1,0 +1,107 @@
+package io.strata.ext2;
+
+import io.strata.core.FsException;
+import io.strata.sys.Errno;
+
+/**
+ * Block allocation near a goal, like ext2_new_blocks: try the goal block itself (so a file keeps
+ * growing contiguously), then the rest of the goal's group, then the following groups. Returns a
+ * contiguous run of up to {@code max} blocks. Free counts in the group descriptors change in the
+ * same critical section as the bitmap bits, so they are always exact; the superblock's totals are
+ * derived from them at flush time.
+ *
+ * <p>One allocator lock ({@link #lock}, shared with {@link InodeAllocator}) held only for the bitmap
+ * scan; it is a leaf lock apart from the buffer cache.
+ */
+final class BlockAllocator {
+    record Run(long start, int count) {}
+
+    private final Superblock sb;
+    private final GroupDescriptors gdt;
+    private final BufferCache cache;
+    final Object lock;
+    private final long reserved;
+
+    BlockAllocator(Superblock sb, GroupDescriptors gdt, BufferCache cache, Object lock) {
+        this.sb = sb;
+        this.gdt = gdt;
+        this.cache = cache;
+        this.lock = lock;
+        this.reserved = sb.rBlocksCount();
+    }
+
+    /**
+     * Allocates 1..max contiguous blocks, preferably starting at {@code goal}. {@code useReserved}:
+     * the caller may dip into the root-reserved blocks. ENOSPC if nothing is free.
+     */
+    Run alloc(long goal, int max, boolean useReserved) throws FsException {
+        synchronized (lock) {
+            long free = gdt.totalFreeBlocks();
+            if (free == 0 || (!useReserved && free <= reserved)) throw new FsException(Errno.ENOSPC);
+            if (goal < sb.firstDataBlock() || goal >= sb.blocksCount()) goal = sb.firstDataBlock();
+            int groups = gdt.count();
+            int g0 = gdt.groupOf(goal);
+            for (int k = 0; k <= groups; k++) {
+                int g = (g0 + k) % groups;
+                if (gdt.freeBlocks(g) == 0) continue;
+                int from = k == 0 ? (int) (goal - gdt.groupFirstBlock(g)) : 0;
+                Run r = allocInGroup(g, from, max);
+                if (r != null) return r;
+            }
+            throw new FsException(Errno.ENOSPC);
+        }
+    }
+
+    private Run allocInGroup(int g, int from, int max) throws FsException {
+        int limit = gdt.groupBlocks(g);
+        try (BufferCache.Buffer b = cache.get(gdt.blockBitmap(g))) {
+            synchronized (b) {
+                byte[] map = b.array();
+                int bit = from < limit && !Bitmap.test(map, from) ? from : Bitmap.findClear(map, from, limit);
+                if (bit < 0) return null;
+                int n = Bitmap.clearRun(map, bit, limit, Math.min(max, gdt.freeBlocks(g)));
+                long start = gdt.groupFirstBlock(g) + bit;
+                for (int i = 0; i < n; i++) {
+                    if (gdt.isFixedMetadata(start + i)) { // bitmap claims a metadata block is free
+                        throw Corrupt.eio("block bitmap of group " + g + " marks metadata block " + (start + i) + " free");
+                    }
+                    Bitmap.set(map, bit + i);
+                }
+                b.markDirty();
+                gdt.addFreeBlocks(g, -n);
+                return new Run(start, n);
+            }
+        }
+    }
+
+    /** Frees [start, start+count). Double frees are logged as corruption and not counted twice. */
+    void free(long start, int count) throws FsException {
+        synchronized (lock) {
+            for (long blk = start; blk < start + count; ) {
+                if (blk < sb.firstDataBlock() || blk >= sb.blocksCount() || gdt.isFixedMetadata(blk)) {
+                    throw Corrupt.eio("freeing invalid block " + blk);
+                }
+                int g = gdt.groupOf(blk);
+                long gEnd = Math.min(start + count, gdt.groupFirstBlock(g) + gdt.groupBlocks(g));
+                int freed = 0;
+                try (BufferCache.Buffer b = cache.get(gdt.blockBitmap(g))) {
+                    synchronized (b) {
+                        byte[] map = b.array();
+                        for (; blk < gEnd; blk++) {
+                            int bit = (int) (blk - gdt.groupFirstBlock(g));
+                            if (!Bitmap.test(map, bit)) {
+                                Corrupt.eio("block " + blk + " freed twice");
+                                continue;
+                            }
+                            Bitmap.clear(map, bit);
+                            freed++;
+                            cache.forget(blk);
+                        }
+                        b.markDirty();
+                    }
+                }
+                gdt.addFreeBlocks(g, freed);
+            }
+        }
+    }
+}

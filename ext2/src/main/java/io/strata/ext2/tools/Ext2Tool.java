@@ -1,0 +1,291 @@
+package io.strata.ext2.tools;
+
+import io.strata.core.Attr;
+import io.strata.core.Caller;
+import io.strata.core.Created;
+import io.strata.core.Entry;
+import io.strata.core.FileSystem;
+import io.strata.core.FileType;
+import io.strata.core.FsException;
+import io.strata.core.Opened;
+import io.strata.core.SetAttr;
+import io.strata.ext2.Ext2FileSystem;
+import io.strata.ext2.Ext2Options;
+import io.strata.sys.Errno;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * {@code ext2 ls|cat|get|put|mkdir|rm IMAGE PATH...}: work on an image without mounting it.
+ * <ul>
+ * <li>{@code ls IMAGE [PATH...]} long listing of directories (or one line for a file)</li>
+ * <li>{@code cat IMAGE PATH...} file contents to stdout</li>
+ * <li>{@code get IMAGE PATH DEST} copy a file out</li>
+ * <li>{@code put IMAGE SRC PATH} copy a host file in (replacing an existing file)</li>
+ * <li>{@code mkdir IMAGE PATH...} create directories (and missing parents)</li>
+ * <li>{@code rm [-r] IMAGE PATH...} remove files, symlinks, empty directories (-r: trees)</li>
+ * </ul>
+ */
+public final class Ext2Tool {
+    private Ext2Tool() {}
+
+    private static final String USAGE = "usage: ext2 ls IMAGE [PATH...]\n"
+            + "       ext2 cat IMAGE PATH...\n"
+            + "       ext2 get IMAGE PATH DEST\n"
+            + "       ext2 put IMAGE SRC PATH\n"
+            + "       ext2 mkdir IMAGE PATH...\n"
+            + "       ext2 rm [-r] IMAGE PATH...";
+    private static final Caller ROOT = Caller.ROOT;
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length < 2) {
+            err.println(USAGE);
+            return 2;
+        }
+        String cmd = args[0];
+        List<String> rest = new ArrayList<>(Arrays.asList(args).subList(1, args.length));
+        boolean recursive = false;
+        if (cmd.equals("rm") && !rest.isEmpty() && rest.get(0).equals("-r")) {
+            recursive = true;
+            rest.remove(0);
+        }
+        if (rest.isEmpty()) {
+            err.println(USAGE);
+            return 2;
+        }
+        Path image = Path.of(rest.remove(0));
+        boolean ok = switch (cmd) {
+            case "ls" -> true;
+            case "cat", "mkdir", "rm" -> !rest.isEmpty();
+            case "get", "put" -> rest.size() == 2;
+            default -> false;
+        };
+        if (!ok) {
+            err.println(cmd.matches("ls|cat|get|put|mkdir|rm") ? USAGE : "ext2: unknown command '" + cmd + "'\n" + USAGE);
+            return 2;
+        }
+        boolean ro = cmd.equals("ls") || cmd.equals("cat") || cmd.equals("get");
+        Ext2FileSystem fs;
+        try {
+            fs = Ext2FileSystem.open(image, ro ? Ext2Options.readOnlyDefaults() : Ext2Options.defaults());
+        } catch (IOException e) {
+            err.println("ext2: " + e.getMessage());
+            return 1;
+        }
+        int rc = 0;
+        try {
+            switch (cmd) {
+                case "ls" -> {
+                    if (rest.isEmpty()) rest.add("/");
+                    for (String p : rest) rc |= attempt(err, p, () -> ls(fs, p, out, rest.size() > 1));
+                }
+                case "cat" -> {
+                    for (String p : rest) rc |= attempt(err, p, () -> cat(fs, resolve(fs, p), out));
+                }
+                case "get" -> rc = attempt(err, rest.get(0), () -> {
+                    try (OutputStream o = Files.newOutputStream(Path.of(rest.get(1)))) {
+                        cat(fs, resolve(fs, rest.get(0)), o);
+                    }
+                });
+                case "put" -> rc = attempt(err, rest.get(1), () -> put(fs, Path.of(rest.get(0)), rest.get(1)));
+                case "mkdir" -> {
+                    for (String p : rest) rc |= attempt(err, p, () -> mkdirs(fs, p));
+                }
+                case "rm" -> {
+                    final boolean r = recursive;
+                    for (String p : rest) rc |= attempt(err, p, () -> rm(fs, p, r));
+                }
+                default -> throw new AssertionError();
+            }
+        } finally {
+            try {
+                fs.close();
+            } catch (IOException e) {
+                err.println("ext2: " + e.getMessage());
+                rc = 1;
+            }
+        }
+        return rc;
+    }
+
+    private interface Action {
+        void run() throws IOException, FsException;
+    }
+
+    private static int attempt(PrintStream err, String path, Action a) {
+        try {
+            a.run();
+            return 0;
+        } catch (FsException | IOException e) {
+            err.println("ext2: " + path + ": " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private static List<String> parts(String path) {
+        List<String> out = new ArrayList<>();
+        for (String s : path.split("/")) if (!s.isEmpty() && !s.equals(".")) out.add(s);
+        return out;
+    }
+
+    /** Follows the path (not following symlinks) to an inode id. */
+    static long resolve(FileSystem fs, String path) throws FsException {
+        long ino = FileSystem.ROOT;
+        for (String s : parts(path)) {
+            Entry e = fs.lookup(ROOT, ino, s);
+            fs.forget(e.ino(), 1);
+            ino = e.ino();
+        }
+        return ino;
+    }
+
+    private static void ls(FileSystem fs, String path, PrintStream out, boolean header) throws FsException {
+        long ino = resolve(fs, path);
+        Attr a = fs.getattr(ROOT, ino, -1).attr();
+        if (!a.isDirectory()) {
+            out.println(line(fs, a, path));
+            return;
+        }
+        if (header) out.println(path + ":");
+        List<String> names = new ArrayList<>();
+        fs.readdir(ROOT, ino, 0, 0, (n, i, t, next) -> names.add(n));
+        names.sort(null);
+        for (String n : names) {
+            if (n.equals(".") || n.equals("..")) continue;
+            Entry e = fs.lookup(ROOT, ino, n);
+            try {
+                out.println(line(fs, e.attr(), n));
+            } finally {
+                fs.forget(e.ino(), 1);
+            }
+        }
+    }
+
+    private static String line(FileSystem fs, Attr a, String name) throws FsException {
+        String target = FileType.isLink(a.mode()) ? " -> " + fs.readlink(ROOT, a.ino()) : "";
+        return String.format("%s %3d %5d %5d %12d %s %s%s", modeString(a.mode()), a.nlink(), a.uid(), a.gid(), a.size(),
+                Instant.ofEpochSecond(Math.floorDiv(a.mtimeNs(), 1_000_000_000L)), name, target);
+    }
+
+    static String modeString(int mode) {
+        char t = switch (mode & FileType.S_IFMT) {
+            case FileType.S_IFDIR -> 'd';
+            case FileType.S_IFLNK -> 'l';
+            case FileType.S_IFCHR -> 'c';
+            case FileType.S_IFBLK -> 'b';
+            case FileType.S_IFIFO -> 'p';
+            case FileType.S_IFSOCK -> 's';
+            default -> '-';
+        };
+        StringBuilder sb = new StringBuilder().append(t);
+        String rwx = "rwxrwxrwx";
+        for (int i = 0; i < 9; i++) sb.append((mode & (1 << (8 - i))) != 0 ? rwx.charAt(i) : '-');
+        return sb.toString();
+    }
+
+    private static void cat(FileSystem fs, long ino, OutputStream out) throws FsException, IOException {
+        Attr a = fs.getattr(ROOT, ino, -1).attr();
+        if (a.isDirectory()) throw new FsException(Errno.EISDIR);
+        Opened o = fs.open(ROOT, ino, 0);
+        try {
+            ByteBuffer b = ByteBuffer.allocate(1 << 20);
+            long off = 0;
+            while (true) {
+                b.clear();
+                int n = fs.read(ROOT, ino, o.fh(), off, b);
+                if (n <= 0) break;
+                out.write(b.array(), 0, n);
+                off += n;
+            }
+            out.flush();
+        } finally {
+            fs.release(ino, o.fh(), 0);
+        }
+    }
+
+    private static void put(FileSystem fs, Path src, String path) throws FsException, IOException {
+        List<String> p = parts(path);
+        if (p.isEmpty()) throw new FsException(Errno.EISDIR);
+        long dir = resolve(fs, String.join("/", p.subList(0, p.size() - 1)));
+        String name = p.get(p.size() - 1);
+        long ino;
+        long fh;
+        try {
+            Entry e = fs.lookup(ROOT, dir, name);
+            fs.forget(e.ino(), 1);
+            ino = e.ino();
+            fh = fs.open(ROOT, ino, 1 | 01000).fh();
+        } catch (FsException e) {
+            if (e.errno() != Errno.ENOENT) throw e;
+            int mode = (int) (Files.getPosixFilePermissions(src).stream().mapToInt(x -> 1 << (8 - x.ordinal())).sum());
+            Created c = fs.create(ROOT, dir, name, mode, 1, 0);
+            fs.forget(c.entry().ino(), 1);
+            ino = c.entry().ino();
+            fh = c.opened().fh();
+        }
+        try (FileChannel in = FileChannel.open(src, StandardOpenOption.READ)) {
+            ByteBuffer b = ByteBuffer.allocateDirect(1 << 20);
+            long off = 0;
+            while (in.read(b.clear(), off) > 0) {
+                b.flip();
+                while (b.hasRemaining()) off += fs.write(ROOT, ino, fh, off, b, 0);
+            }
+            fs.setattr(ROOT, ino, SetAttr.size(off));
+        } finally {
+            fs.release(ino, fh, 0);
+        }
+    }
+
+    private static void mkdirs(FileSystem fs, String path) throws FsException {
+        long ino = FileSystem.ROOT;
+        for (String s : parts(path)) {
+            try {
+                Entry e = fs.lookup(ROOT, ino, s);
+                fs.forget(e.ino(), 1);
+                if (!e.attr().isDirectory()) throw new FsException(Errno.ENOTDIR);
+                ino = e.ino();
+            } catch (FsException e) {
+                if (e.errno() != Errno.ENOENT) throw e;
+                Entry n = fs.mkdir(ROOT, ino, s, 0755, 0);
+                fs.forget(n.ino(), 1);
+                ino = n.ino();
+            }
+        }
+    }
+
+    private static void rm(FileSystem fs, String path, boolean recursive) throws FsException {
+        List<String> p = parts(path);
+        if (p.isEmpty()) throw new FsException(Errno.EBUSY);
+        long dir = resolve(fs, String.join("/", p.subList(0, p.size() - 1)));
+        remove(fs, dir, p.get(p.size() - 1), recursive);
+    }
+
+    private static void remove(FileSystem fs, long dir, String name, boolean recursive) throws FsException {
+        Entry e = fs.lookup(ROOT, dir, name);
+        fs.forget(e.ino(), 1);
+        if (!e.attr().isDirectory()) {
+            fs.unlink(ROOT, dir, name);
+            return;
+        }
+        if (recursive) {
+            List<String> names = new ArrayList<>();
+            fs.readdir(ROOT, e.ino(), 0, 0, (n, i, t, next) -> names.add(n));
+            for (String n : names) if (!n.equals(".") && !n.equals("..")) remove(fs, e.ino(), n, true);
+        }
+        fs.rmdir(ROOT, dir, name);
+    }
+}

@@ -1,0 +1,271 @@
+package io.strata.ext2.tools;
+
+import io.strata.core.Caller;
+import io.strata.core.Created;
+import io.strata.core.Entry;
+import io.strata.core.FileSystem;
+import io.strata.core.FileType;
+import io.strata.core.FsException;
+import io.strata.core.SetAttr;
+import io.strata.ext2.Ext2FileSystem;
+import io.strata.ext2.Ext2Options;
+import io.strata.ext2.Layout;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * {@code mkfs.ext2 IMAGE SIZE [-b 1024|2048|4096] [-I 128|256] [-d SRC_DIR]}: a rootless mke2fs.
+ * Formats with {@link Layout}, creates lost+found, and with -d copies a host tree in (like mke2fs
+ * -d): regular files, directories, symlinks, fifos/sockets/devices, hard links as one inode, modes,
+ * owners, times and user.* xattrs. Progress on stderr for big trees.
+ */
+public final class Mkfs {
+    private Mkfs() {}
+
+    private static final String USAGE = "usage: mkfs.ext2 IMAGE SIZE [-b 1024|2048|4096] [-I 128|256] [-d SRC_DIR]\n"
+            + "  SIZE: bytes, or with suffix K, M, G (e.g. 64M, 1G)";
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        String image = null, size = null, src = null;
+        int bs = -1, isz = 256;
+        try {
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "-b" -> bs = Integer.parseInt(args[++i]);
+                    case "-I" -> isz = Integer.parseInt(args[++i]);
+                    case "-d" -> src = args[++i];
+                    case "-h", "--help" -> {
+                        out.println(USAGE);
+                        return 0;
+                    }
+                    default -> {
+                        if (args[i].startsWith("-")) throw new IllegalArgumentException("unknown option " + args[i]);
+                        if (image == null) image = args[i];
+                        else if (size == null) size = args[i];
+                        else throw new IllegalArgumentException("too many arguments");
+                    }
+                }
+            }
+            if (image == null || size == null) throw new IllegalArgumentException("IMAGE and SIZE are required");
+        } catch (RuntimeException e) {
+            err.println("mkfs.ext2: " + e.getMessage());
+            err.println(USAGE);
+            return 2;
+        }
+        try {
+            long bytes = parseSize(size);
+            if (bs < 0) bs = bytes < (512L << 20) ? 1024 : 4096;
+            Path img = Path.of(image);
+            Layout.format(img, bytes, bs, isz, bytes < (512L << 20) ? 4096 : 16384);
+            Ext2FileSystem fs = Ext2FileSystem.open(img, Ext2Options.defaults());
+            try {
+                Entry lf = fs.mkdir(Caller.ROOT, FileSystem.ROOT, "lost+found", 0700, 0);
+                fs.forget(lf.ino(), 1);
+                if (src != null) new Populator(fs, err).copyTree(Path.of(src));
+            } finally {
+                fs.close();
+            }
+            return 0;
+        } catch (IllegalArgumentException e) {
+            err.println("mkfs.ext2: " + e.getMessage());
+            err.println(USAGE);
+            return 2;
+        } catch (IOException | FsException e) {
+            err.println("mkfs.ext2: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    static long parseSize(String s) {
+        String t = s.trim().toUpperCase(Locale.ROOT);
+        long mul = 1;
+        if (t.endsWith("B")) t = t.substring(0, t.length() - 1);
+        char last = t.isEmpty() ? ' ' : t.charAt(t.length() - 1);
+        switch (last) {
+            case 'K' -> mul = 1L << 10;
+            case 'M' -> mul = 1L << 20;
+            case 'G' -> mul = 1L << 30;
+            case 'T' -> mul = 1L << 40;
+            default -> { }
+        }
+        if (mul != 1) t = t.substring(0, t.length() - 1);
+        try {
+            long v = Long.parseLong(t) * mul;
+            if (v <= 0) throw new NumberFormatException();
+            return v;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("bad size '" + s + "'");
+        }
+    }
+
+    /** Copies a host tree into the file system through the SPI (as root). */
+    static final class Populator {
+        private final Ext2FileSystem fs;
+        private final PrintStream err;
+        private final Map<Object, Long> inodeOf = new HashMap<>(); // host file key -> ext2 SPI inode (hard links)
+        private long total, done;
+        private int lastPercent = -1;
+        private final Caller root = Caller.ROOT;
+
+        Populator(Ext2FileSystem fs, PrintStream err) {
+            this.fs = fs;
+            this.err = err;
+        }
+
+        void copyTree(Path src) throws IOException, FsException {
+            if (!Files.isDirectory(src)) throw new IOException(src + ": not a directory");
+            try (Stream<Path> s = Files.walk(src)) {
+                total = s.count() - 1;
+            }
+            copyDir(src, FileSystem.ROOT);
+            applyAttrs(src, FileSystem.ROOT, false);
+            if (total >= 1000) err.println();
+        }
+
+        private void progress() {
+            done++;
+            if (total < 1000) return;
+            int p = (int) (done * 100 / total);
+            if (p != lastPercent) {
+                lastPercent = p;
+                int bar = p / 2;
+                err.print("\rcopying [" + "#".repeat(bar) + " ".repeat(50 - bar) + "] " + p + "% (" + done + "/" + total + ")");
+                err.flush();
+            }
+        }
+
+        private void copyDir(Path dir, long ino) throws IOException, FsException {
+            List<Path> children = new ArrayList<>();
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+                for (Path p : ds) children.add(p);
+            }
+            children.sort(null);
+            for (Path p : children) {
+                String name = p.getFileName().toString();
+                if (ino == FileSystem.ROOT && name.equals("lost+found")) {
+                    progress();
+                    continue;
+                }
+                Map<String, Object> a = Files.readAttributes(p, "unix:mode,ino,dev,nlink,rdev", LinkOption.NOFOLLOW_LINKS);
+                int mode = (Integer) a.get("mode");
+                Object key = List.of(a.get("dev"), a.get("ino"));
+                Long existing = !FileType.isDir(mode) && (Integer) a.get("nlink") > 1 ? inodeOf.get(key) : null;
+                if (existing != null) {
+                    fs.forget(fs.link(root, existing, ino, name).ino(), 1);
+                    progress();
+                    continue;
+                }
+                Entry e;
+                switch (mode & FileType.S_IFMT) {
+                    case FileType.S_IFDIR -> {
+                        e = fs.mkdir(root, ino, name, mode & 07777, 0);
+                        progress();
+                        copyDir(p, e.ino());
+                    }
+                    case FileType.S_IFLNK -> {
+                        e = fs.symlink(root, ino, name, Files.readSymbolicLink(p).toString());
+                        progress();
+                    }
+                    case FileType.S_IFREG -> {
+                        Created c = fs.create(root, ino, name, mode & 07777, 1, 0);
+                        e = c.entry();
+                        try {
+                            copyData(p, e.ino(), c.opened().fh());
+                        } finally {
+                            fs.release(e.ino(), c.opened().fh(), 0);
+                        }
+                        progress();
+                    }
+                    default -> {
+                        long rdev = ((Number) a.get("rdev")).longValue();
+                        e = fs.mknod(root, ino, name, mode, (int) rdev, 0);
+                        progress();
+                    }
+                }
+                try {
+                    if (!FileType.isDir(mode) && (Integer) a.get("nlink") > 1) inodeOf.put(key, e.ino());
+                    applyAttrs(p, e.ino(), FileType.isLink(mode));
+                } finally {
+                    fs.forget(e.ino(), 1);
+                }
+            }
+        }
+
+        private void copyData(Path p, long ino, long fh) throws IOException, FsException {
+            try (FileChannel in = FileChannel.open(p, StandardOpenOption.READ)) {
+                ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+                long off = 0;
+                long size = in.size();
+                while (off < size) {
+                    // keep holes: skip ranges the host reports as holes
+                    buf.clear();
+                    int n = in.read(buf, off);
+                    if (n <= 0) break;
+                    buf.flip();
+                    if (isZero(buf)) {
+                        off += n;
+                        continue;
+                    }
+                    while (buf.hasRemaining()) fs.write(root, ino, fh, off + buf.position(), buf, 0);
+                    off += n;
+                }
+                fs.setattr(root, ino, SetAttr.size(size));
+            }
+        }
+
+        private static boolean isZero(ByteBuffer b) {
+            for (int i = b.position(); i < b.limit(); i++) if (b.get(i) != 0) return false;
+            return true;
+        }
+
+        private void applyAttrs(Path p, long ino, boolean isLink) throws IOException, FsException {
+            Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid,lastAccessTime,lastModifiedTime",
+                    LinkOption.NOFOLLOW_LINKS);
+            long at = toNs((FileTime) a.get("lastAccessTime")), mt = toNs((FileTime) a.get("lastModifiedTime"));
+            int valid = SetAttr.UID | SetAttr.GID | SetAttr.ATIME | SetAttr.MTIME;
+            if (!isLink) valid |= SetAttr.MODE;
+            fs.setattr(root, ino, new SetAttr(valid, (Integer) a.get("mode") & 07777, (Integer) a.get("uid"),
+                    (Integer) a.get("gid"), 0, at, mt, 0, -1));
+            if (isLink) return;
+            UserDefinedFileAttributeView x = Files.getFileAttributeView(p, UserDefinedFileAttributeView.class);
+            if (x == null) return;
+            try {
+                for (String n : x.list()) {
+                    ByteBuffer v = ByteBuffer.allocate(x.size(n));
+                    x.read(n, v);
+                    try {
+                        fs.setxattr(root, ino, "user." + n, v.array(), 0);
+                    } catch (FsException e) {
+                        err.println("mkfs.ext2: " + p + ": xattr user." + n + " not copied: " + e.getMessage());
+                    }
+                }
+            } catch (IOException | UnsupportedOperationException ignored) {
+                // host file system without xattrs
+            }
+        }
+
+        private static long toNs(FileTime t) {
+            return t.to(java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+    }
+
+}
