@@ -333,7 +333,7 @@ public final class MemoryFileSystem implements FileSystem {
             }
             int mode = i.mode;
             if (ch.has(SetAttr.MODE)) {
-                mode = (mode & S_IFMT) | Permissions.chmodResult(c, i, ch.mode(), newGid);
+                mode = (mode & S_IFMT) | Permissions.chmodResult(c, ch.mode(), newGid);
             } else if (ch.has(SetAttr.UID) || ch.has(SetAttr.GID)) {
                 mode = Permissions.afterChown(i, mode);
             }
@@ -692,7 +692,8 @@ public final class MemoryFileSystem implements FileSystem {
             f = table.allocate((id, gen) -> {
                 MemFile x = new MemFile(id, gen, o.mode(), o.uid(), o.gid(), now);
                 x.opens = 1;
-                x.flags = MemInode.LINKABLE; // linkat() may give it a name later
+                // linkat() may give it a name later, unless O_EXCL asked for a file that stays unnamed
+                if ((flags & Libc.O_EXCL) == 0) x.flags = MemInode.LINKABLE;
                 return x;
             });
             if (f == null) {

@@ -59,7 +59,7 @@ final class Permissions {
     }
 
     /** Mode after a chmod by {@code c}: S_ISGID dropped unless root or in the file's group. */
-    static int chmodResult(Caller c, MemInode inode, int newMode, int newGid) {
+    static int chmodResult(Caller c, int newMode, int newGid) {
         int m = newMode & 07777;
         if (!c.isRoot() && c.gid() != newGid) m &= ~S_ISGID;
         return m;

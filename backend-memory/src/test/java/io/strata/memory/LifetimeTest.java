@@ -91,6 +91,16 @@ class LifetimeTest extends FsTestSupport {
     }
 
     @Test
+    void tmpfileWithOexclCanNeverBeLinked() throws Exception {
+        Created c = fs.tmpfile(ROOT_CALLER, ROOT, 0600, RW | io.strata.sys.Libc.O_EXCL, 0);
+        assertErrno(Errno.ENOENT, () -> fs.link(ROOT_CALLER, c.entry().ino(), ROOT, "name"));
+        long inodes = fs.inodeCount();
+        fs.release(c.entry().ino(), c.opened().fh(), 0);
+        fs.forget(c.entry().ino(), 1);
+        assertEquals(inodes - 1, fs.inodeCount(), "freed on last close");
+    }
+
+    @Test
     void linkOfAnUnlinkedFileIsEnoent() throws Exception {
         long f = touch(ROOT, "f");
         fs.unlink(ROOT_CALLER, ROOT, "f");

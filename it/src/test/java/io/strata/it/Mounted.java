@@ -26,6 +26,7 @@ final class Mounted implements AutoCloseable {
     final FileSystem fs;
     private final FuseSession session;
     private final Thread hook;
+    Path source; // passthrough: the host directory behind the mount, removed on close
 
     private Mounted(Path dir, FileSystem fs, FuseSession session) {
         this.dir = dir;
@@ -49,6 +50,11 @@ final class Mounted implements AutoCloseable {
         }
     }
 
+    Mounted withSource(Path src) {
+        this.source = src;
+        return this;
+    }
+
     Path path(String rel) {
         return dir.resolve(rel);
     }
@@ -63,6 +69,13 @@ final class Mounted implements AutoCloseable {
         }
         if (isMounted(dir)) throw new IOException(dir + " is still mounted after close");
         Files.deleteIfExists(dir);
+        if (source != null) {
+            try {
+                Sh.run("rm -rf " + Sh.q(source));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     static boolean isMounted(Path dir) {
