@@ -41,10 +41,13 @@ final class UmountCommand {
         return 0;
     }
 
-    /** A FUSE mount whose server is gone answers ENOTCONN to everything. */
+    /**
+     * A FUSE mount whose server is gone answers ENOTCONN. statfs is the probe because the kernel
+     * never caches it; a stat of the root could be answered from cached attributes.
+     */
     static boolean isDead(Path mp) {
         try {
-            Files.readAttributes(mp, "unix:ino");
+            Files.getFileStore(mp).getTotalSpace();
             return false;
         } catch (IOException e) {
             return String.valueOf(e.getMessage()).contains("not connected");
