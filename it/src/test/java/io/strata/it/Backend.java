@@ -16,7 +16,8 @@ enum Backend {
     MEMORY_SHARED(CacheMode.SHARED),
     PASSTHROUGH_EXCLUSIVE(CacheMode.EXCLUSIVE),
     PASSTHROUGH_WRITETHROUGH(CacheMode.WRITETHROUGH),
-    PASSTHROUGH_SHARED(CacheMode.SHARED);
+    PASSTHROUGH_SHARED(CacheMode.SHARED),
+    EXT2(CacheMode.EXCLUSIVE);
 
     final CacheMode mode;
 
@@ -28,8 +29,26 @@ enum Backend {
         return name().startsWith("PASSTHROUGH");
     }
 
-    /** Mounts a fresh instance; a passthrough source directory is made here and removed on close. */
+    /**
+     * Mounts a fresh instance. A passthrough source directory is made here and removed on close;
+     * an ext2 image (mke2fs) is checked with e2fsck -fn after the unmount, which must be clean.
+     */
     Mounted mount() throws IOException {
+        if (this == EXT2) {
+            Path dir = Files.createTempDirectory(Path.of("/tmp"), "strata-it-img");
+            Path img = dir.resolve("disk.img");
+            try {
+                Sh.ok("truncate -s 3G " + Sh.q(img) + " && mke2fs -q -F -t ext2 -b 4096 " + Sh.q(img));
+                FileSystem fs = io.strata.ext2.Ext2FileSystem.open(img, new io.strata.ext2.Ext2Options(false, 64L << 20, mode));
+                return Mounted.mount(fs, mode).withImage(img);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException(e);
+            } catch (IOException | RuntimeException e) {
+                Sh.rm(dir);
+                throw e;
+            }
+        }
         if (!isPassthrough()) {
             FileSystem fs = new MemoryFileSystem(MemoryOptions.defaults().withSizeLimit(4L << 30).withMode(mode));
             return Mounted.mount(fs, mode);

@@ -27,6 +27,7 @@ final class Mounted implements AutoCloseable {
     private final FuseSession session;
     private final Thread hook;
     Path source; // passthrough: the host directory behind the mount, removed on close
+    Path image; // ext2: the image, fsck-checked and removed (with its folder) on close
 
     private Mounted(Path dir, FileSystem fs, FuseSession session) {
         this.dir = dir;
@@ -50,6 +51,11 @@ final class Mounted implements AutoCloseable {
         }
     }
 
+    Mounted withImage(Path img) {
+        this.image = img;
+        return this;
+    }
+
     Mounted withSource(Path src) {
         this.source = src;
         return this;
@@ -69,11 +75,15 @@ final class Mounted implements AutoCloseable {
         }
         if (isMounted(dir)) throw new IOException(dir + " is still mounted after close");
         Files.deleteIfExists(dir);
-        if (source != null) {
+        if (source != null) Sh.rm(source);
+        if (image != null) {
             try {
-                Sh.run("rm -rf " + Sh.q(source));
+                Sh fsck = Sh.run("e2fsck -fn " + Sh.q(image), null, 300);
+                if (fsck.code() != 0) throw new IOException("e2fsck -fn found problems after unmount:\n" + fsck.out());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            } finally {
+                Sh.rm(image.getParent());
             }
         }
     }

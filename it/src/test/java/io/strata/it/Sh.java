@@ -42,6 +42,17 @@ record Sh(int code, String out) {
         return r.out;
     }
 
+    /** rm -rf, for test cleanup. */
+    static void rm(Path p) {
+        try {
+            run("rm -rf " + q(p));
+        } catch (IOException e) {
+            // best effort
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     static String q(Path p) {
         return "'" + p.toString().replace("'", "'\\''") + "'";
     }
