@@ -2,6 +2,8 @@
 """Strata's POSIX semantics suite: run against a directory, prints PASS/FAIL per check.
 
 Usage: posix_suite.py DIR [OTHER_FS_DIR]   (OTHER_FS_DIR: a directory on another file system, for EXDEV)
+POSIX_UNSUPPORTED=tmpfile,fallocate: features the file system declares unsupported; their checks
+then require a clean EOPNOTSUPP instead.
 Exit status: number of failed checks. Each check works in its own subdirectory.
 """
 import ctypes, errno, os, stat, sys, threading, time, traceback
@@ -330,7 +332,68 @@ def exdev_across_file_systems(d):
     expect_errno(errno.EXDEV, os.link, d + "/f", OTHER + "/strata-exdev-probe")
 
 
+@check
+def tmpfile_then_link(d):
+    try:
+        fd = os.open(d, os.O_TMPFILE | os.O_RDWR, 0o600)
+    except OSError as e:
+        if "tmpfile" in UNSUPPORTED and e.errno == errno.EOPNOTSUPP:
+            return
+        raise
+    if "tmpfile" in UNSUPPORTED:
+        raise AssertionError("declared unsupported, but O_TMPFILE worked")
+    os.write(fd, b"anonymous")
+    assert os.listdir(d) == [], "an O_TMPFILE file has no name"
+    AT_SYMLINK_FOLLOW = 0x400  # the documented way to give an O_TMPFILE file a name
+    if libc.linkat(AT_FDCWD, ("/proc/self/fd/%d" % fd).encode(), AT_FDCWD, (d + "/named").encode(), AT_SYMLINK_FOLLOW) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+    os.close(fd)
+    assert read(d + "/named") == b"anonymous"
+
+
+@check
+def fallocate_modes(d):
+    FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE = 1, 2
+    fd = os.open(d + "/f", os.O_RDWR | os.O_CREAT, 0o644)
+    os.write(fd, b"x" * (256 << 10))
+    def fallocate(mode, off, length):
+        if libc.fallocate(fd, mode, ctypes.c_long(off), ctypes.c_long(length)) != 0:
+            e = ctypes.get_errno()
+            raise OSError(e, os.strerror(e))
+    try:
+        fallocate(0, 0, 1 << 20)
+    except OSError as e:
+        os.close(fd)
+        if "fallocate" in UNSUPPORTED and e.errno == errno.EOPNOTSUPP:
+            return
+        raise
+    assert os.fstat(fd).st_size == 1 << 20, "mode 0 extends"
+    fallocate(FALLOC_FL_KEEP_SIZE, 1 << 20, 1 << 20)
+    assert os.fstat(fd).st_size == 1 << 20, "KEEP_SIZE keeps the size"
+    fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 64 << 10, 128 << 10)
+    assert os.pread(fd, 128 << 10, 64 << 10) == bytes(128 << 10), "a punched hole reads as zeros"
+    assert os.pread(fd, 4, 0) == b"xxxx" and os.pread(fd, 4, 192 << 10) == b"xxxx", "around the hole is untouched"
+    os.close(fd)
+
+
+@check
+def copy_file_range_copies(d):
+    data = os.urandom(300000)
+    write(d + "/src", data)
+    fi = os.open(d + "/src", os.O_RDONLY)
+    fo = os.open(d + "/dst", os.O_WRONLY | os.O_CREAT, 0o644)
+    done = 0
+    while done < len(data):
+        n = os.copy_file_range(fi, fo, len(data) - done, done, done)
+        assert n > 0
+        done += n
+    os.close(fi); os.close(fo)
+    assert read(d + "/dst") == data
+
+
 OTHER = None
+UNSUPPORTED = set(filter(None, os.environ.get("POSIX_UNSUPPORTED", "").split(",")))
 
 
 def main():

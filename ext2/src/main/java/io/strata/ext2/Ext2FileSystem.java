@@ -450,6 +450,17 @@ public final class Ext2FileSystem implements FileSystem {
     }
 
     /** Links a fresh inode into dir under n; on failure the inode is abandoned. */
+    /** The last step of every create: the inode reaches the table, gets its name, and one lookup reference is handed out. */
+    private Entry publish(Caller c, Ext2Inode dir, byte[] name, Ext2Inode in) throws FsException {
+        v.inodes.write(in);
+        linkNew(c, dir, name, in);
+        try {
+            return entry(in);
+        } finally {
+            put(in);
+        }
+    }
+
     private void linkNew(Caller c, Ext2Inode dir, byte[] n, Ext2Inode in) throws FsException {
         try {
             dir.lock.writeLock().lock();
@@ -491,13 +502,7 @@ public final class Ext2FileSystem implements FileSystem {
                 Ext2Inode in = newInode(c, dir, mode);
                 int t = mode & FileType.S_IFMT;
                 if (t == FileType.S_IFCHR || t == FileType.S_IFBLK) setRdev(in, rdev);
-                v.inodes.write(in);
-                linkNew(c, dir, n, in);
-                try {
-                    return entry(in);
-                } finally {
-                    put(in);
-                }
+                return publish(c, dir, n, in);
             } finally {
                 put(dir);
             }
@@ -528,13 +533,7 @@ public final class Ext2FileSystem implements FileSystem {
                     abandon(in);
                     throw e;
                 }
-                v.inodes.write(in);
-                linkNew(c, dir, n, in);
-                try {
-                    return entry(in);
-                } finally {
-                    put(in);
-                }
+                return publish(c, dir, n, in);
             } finally {
                 put(dir);
             }
@@ -572,13 +571,7 @@ public final class Ext2FileSystem implements FileSystem {
                     abandon(in);
                     throw e;
                 }
-                v.inodes.write(in);
-                linkNew(c, dir, n, in);
-                try {
-                    return entry(in);
-                } finally {
-                    put(in);
-                }
+                return publish(c, dir, n, in);
             } finally {
                 put(dir);
             }
