@@ -315,6 +315,34 @@ def permissions_and_ownership(d):
     st = os.stat(d + "/f")
     assert (st.st_uid, st.st_gid) == (1234, 5678)
     assert stat.S_IMODE(st.st_mode) & 0o4000 == 0, "chown clears set-user-ID"
+    # set-id bits are cleared by a write from a user other than root (HANDLE_KILLPRIV_V2: by the server)
+    write(d + "/suid", b"x")
+    os.chmod(d + "/suid", 0o6755)
+    os.chmod(d, 0o777)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgid(65534); os.setuid(65534)
+            with open(d + "/suid", "ab") as f:
+                pass
+        except Exception:
+            os._exit(3)
+        os._exit(0)
+    os.waitpid(pid, 0)
+    os.chmod(d + "/suid", 0o6757)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgid(65534); os.setuid(65534)
+            fd = os.open(d + "/suid", os.O_WRONLY | os.O_APPEND)
+            os.write(fd, b"y")
+            os.close(fd)
+            os._exit(0)
+        except Exception:
+            os._exit(3)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0, "nobody could write the o+w file"
+    assert stat.S_IMODE(os.stat(d + "/suid").st_mode) & 0o6000 == 0, "a write by another user clears set-id bits: %o" % os.stat(d + "/suid").st_mode
     old = os.umask(0o077)
     try:
         os.mkdir(d + "/private", 0o777)

@@ -826,15 +826,24 @@ public final class PassthroughFileSystem implements FileSystem {
         }
         int hf = hostFlags(flags);
         int fd = reopen(n, hf);
-        boolean changed;
+        boolean changed, setId;
         try {
-            changed = revalidate(n, PosixFiles.fstat(fd));
+            PosixFiles.Stat st = PosixFiles.fstat(fd);
+            changed = revalidate(n, st);
+            setId = (st.mode() & (FileType.S_ISUID | FileType.S_ISGID)) != 0;
         } catch (SysException e) {
             Libc.closeQuietly(fd);
             throw fx(e);
         }
         if ((flags & Libc.O_TRUNC) != 0) n.localChange = true;
-        return register(n, fd, hf, false, !changed);
+        Opened o = register(n, fd, hf, false, !changed);
+        // FUSE passthrough writes reach the host with our (root) credentials, which never clear
+        // set-id bits. A non-root writer of a set-id file therefore writes through the daemon,
+        // which clears them (WRITE_KILL_SUIDGID). Such files are rare; everything else keeps passthrough.
+        if (setId && !c.isRoot() && (flags & Libc.O_ACCMODE) != Libc.O_RDONLY && o.backingFd() >= 0) {
+            o = new Opened(o.fh(), o.flags(), -1);
+        }
+        return o;
     }
 
     @Override

@@ -181,7 +181,10 @@ public final class FuseSession implements AutoCloseable {
         }
         long want = InitFlags.ASYNC_READ | InitFlags.POSIX_LOCKS | InitFlags.ATOMIC_O_TRUNC | InitFlags.EXPORT_SUPPORT
                 | InitFlags.BIG_WRITES | InitFlags.FLOCK_LOCKS | InitFlags.DO_READDIRPLUS | InitFlags.READDIRPLUS_AUTO
-                | InitFlags.ASYNC_DIO | InitFlags.PARALLEL_DIROPS | InitFlags.MAX_PAGES | InitFlags.INIT_EXT;
+                | InitFlags.ASYNC_DIO | InitFlags.PARALLEL_DIROPS | InitFlags.MAX_PAGES | InitFlags.INIT_EXT
+                // Every backend clears set-id bits itself (WRITE_KILL_SUIDGID, SetAttr.KILL_SUIDGID);
+                // without this the kernel asks GETXATTR security.capability before every write.
+                | InitFlags.HANDLE_KILLPRIV_V2;
         switch (config.cacheMode()) {
             case EXCLUSIVE -> want |= InitFlags.EXPLICIT_INVAL_DATA | InitFlags.CACHE_SYMLINKS;
             case WRITETHROUGH -> want |= InitFlags.AUTO_INVAL_DATA | InitFlags.CACHE_SYMLINKS;

@@ -53,7 +53,9 @@ enum Backend {
             FileSystem fs = new MemoryFileSystem(MemoryOptions.defaults().withSizeLimit(4L << 30).withMode(mode));
             return Mounted.mount(fs, mode);
         }
-        Path src = Files.createTempDirectory(Path.of("/tmp"), "strata-it-src");
+        Path src = Files.createTempDirectory(Path.of("/tmp"), "strata-it-src",
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x")));
         try {
             // dev: the POSIX suite makes device nodes; the no-dev default is tested on its own.
             FileSystem fs = PassthroughFileSystem.open(src,

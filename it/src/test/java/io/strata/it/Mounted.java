@@ -38,7 +38,8 @@ final class Mounted implements AutoCloseable {
     }
 
     static Mounted mount(FileSystem fs, CacheMode mode) throws IOException {
-        return mount(fs, FuseConfig.defaults(mode).withNames("strata-it", "strata"));
+        // allow_other: the suites also act as other users (setpriv, setuid children)
+        return mount(fs, FuseConfig.defaults(mode).withNames("strata-it", "strata").withAccess(true, true, false));
     }
 
     static Mounted mount(FileSystem fs, FuseConfig cfg) throws IOException {
