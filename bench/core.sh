@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue "core": Strata's memory backend vs native tmpfs vs bindfs over a tmpfs.
-#   bash bench/core.sh            (root; ~5 min)
+#   bash bench/core.sh            (root; ~3 min)
 # Workloads: untar of the tree, find+stat warm/cold, read all files cold, rm -rf,
 # fio sequential write / sequential read / 4 KiB random read.
 BENCH_NAME=core

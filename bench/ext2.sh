@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue "ext2": Strata's ext2 backend vs the kernel's ext2 driver (loop mount) vs fuse2fs.
-#   bash bench/ext2.sh            (root; ~6 min)
+#   bash bench/ext2.sh            (root; ~2.5 min)
 # Each target gets a fresh 2 GiB image (mke2fs -q -t ext2 -F) under /tmp; after the run the
 # image is checked with e2fsck -fn and the verdict goes into the notes.
 BENCH_NAME=ext2

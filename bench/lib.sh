@@ -87,7 +87,10 @@ run_timed() {
   elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
     FAIL_REASON="timed out after ${STEP_TIMEOUT}s (hang?)"
   else
-    FAIL_REASON="rc=$rc: $(grep -v '^\s*$' "$log" | tail -1 | oneline 140)"
+    local why
+    why=$(grep -m1 -iE 'error|cannot|not connected|no space|exception|denied|not permitted|invalid' "$log" | grep -v 'Exiting with failure' || true)
+    [ -n "$why" ] || why=$(grep -v '^\s*$' "$log" | tail -1)
+    FAIL_REASON="rc=$rc: $(echo "$why" | oneline 140)"
   fi
   rm -f "$tfile"
   [ "$rc" = 0 ]
@@ -216,12 +219,20 @@ print_checks() {
   echo
 }
 
+# The machine may be shared: remember the 1-minute load average when each target starts.
+LOADS=""
+note_load() { LOADS+="${LOADS:+, }${TLABEL[$1]:-$1} $(cut -d' ' -f1 /proc/loadavg)"; }
+
+machine_line() {
+  echo "$(nproc) vCPU ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | oneline)), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r)"
+}
+
 env_header() {
-  local jar="$REPO/cli/target/strata.jar" jarinfo="missing"
+  local jar="$(dirname "$STRATA")/cli/target/strata.jar" jarinfo="missing"
   [ -f "$jar" ] && jarinfo="built $(date -r "$jar" '+%Y-%m-%d %H:%M')"
-  echo "Run $STAMP on $(hostname): $(nproc) vCPU ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | oneline)), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r); strata commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?') + working tree, jar $jarinfo; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "Run $STAMP on $(hostname): $(nproc) vCPU ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | oneline)), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r); strata commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?') + working tree, jar $jarinfo; load average (1 min) when each target started: ${LOADS:-?}; at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
-  echo "Time rows (unit s): lower is better, ratio = target/baseline time. Throughput rows (MiB/s, IOPS): higher is better, ratio = target/baseline throughput. \"X vs PEER\": **faster** Nx = X is N times as fast as PEER; slower Nx = PEER is N times as fast as X. Tree rows are the median of $TREE_ROUNDS rounds."
+  echo "Time rows (unit s): lower is better, ratio = target/baseline time. Throughput rows (MiB/s, IOPS): higher is better, ratio = target/baseline throughput. \"X vs PEER\": **faster** Nx = X is N times as fast as PEER; slower Nx = PEER is N times as fast as X. ${TREE_USED:+Tree rows are the median of $TREE_ROUNDS rounds.}"
   echo
 }
 
@@ -356,6 +367,16 @@ strata_available() {
     else
       STRATA_STATUS=ok
     fi
+    # Run from a private copy of the launcher + jar, so a rebuild in the repo during the run
+    # (other people keep building) cannot pull the jar from under a running daemon.
+    if [ "$STRATA_STATUS" = ok ] && [ "${STRATA_SNAPSHOT:-1}" = 1 ] && [ "$STRATA" = "$REPO/strata" ]; then
+      local snap="$WORK/strata-snapshot"
+      mkdir -p "$snap/scripts" "$snap/cli/target"
+      cp "$REPO/strata" "$snap/strata" && cp "$REPO/scripts/find-jdk.sh" "$snap/scripts/" && cp -p "$jar" "$snap/cli/target/strata.jar"
+      STRATA="$snap/strata"
+      export STRATA
+      say "using a snapshot of the jar ($(date -r "$jar" '+%H:%M:%S') build): $STRATA"
+    fi
     export STRATA_STATUS
     [ "$STRATA_STATUS" = ok ] || say "Strata unavailable: $STRATA_STATUS"
   fi
@@ -411,8 +432,8 @@ prepare_tree() {
     export TREE_DESC
   fi
   if [ -z "${TREE_ENTRIES_PLUS:-}" ]; then
-    # what `find MNT | wc -l` prints after the untar: the entries, plus MNT, usr, usr/share
-    TREE_ENTRIES_PLUS=$(( $(tar -tf "$TREE_TAR" | wc -l) + 3 ))
+    # what `find MNT/usr | wc -l` prints after the untar: the entries, plus usr and usr/share
+    TREE_ENTRIES_PLUS=$(( $(tar -tf "$TREE_TAR" | wc -l) + 2 ))
     export TREE_ENTRIES_PLUS
   fi
   say "tree: $TREE_TAR: $TREE_DESC"
@@ -477,6 +498,8 @@ TREE_ROUNDS=${TREE_ROUNDS:-3}
 run_tree_workloads() {
   local t=$1 d=$2 sync_cmd="" p r ok
   for p in $SYNC_PATHS; do sync_cmd+="sync -f '$p'; "; done
+  note_load "$t"
+  TREE_USED=1
   for ((r = 1; r <= TREE_ROUNDS; r++)); do
     say "$t: tree workloads in $d (round $r/$TREE_ROUNDS)"
     drop_caches_keep_tar
@@ -491,7 +514,7 @@ _tree_round() {
   local t=$1 d=$2 sync_cmd=$3 n
   run_step "$t" untar "tar -xf '$TREE_TAR' -C '$d'; $sync_cmd" || return 1
   # make sure the untar is complete before timing the rest
-  n=$(timeout 120 find "$d" | wc -l || echo 0)
+  n=$(timeout 120 find "$d/usr" | wc -l || echo 0)
   [ "$n" = "$TREE_ENTRIES_PLUS" ] || say "  warning: $t: $n entries after untar, expected $TREE_ENTRIES_PLUS"
   find "$d" -printf '%s %m %T@\n' > /dev/null 2>&1 || true
   run_step "$t" find-stat-warm "find '$d' -printf '%s %m %T@\n' > /dev/null" || return 1
@@ -512,7 +535,8 @@ if [ "$QUICK" = 1 ]; then FIO_SIZE=64m; FIO_RAND_RUNTIME=3; fi
 define_fio_workloads() {
   add_workload fio-seq-write MiB/s "fio 1 MiB sequential write of $FIO_SIZE, psync, end_fsync=1"
   add_workload fio-seq-read MiB/s "fio 1 MiB sequential read of that file after drop_caches, psync"
-  add_workload fio-rand-read IOPS "fio 4 KiB random read in that file, psync, ${FIO_RAND_RUNTIME}s time-based, after drop_caches"
+  add_workload fio-rand-read-warm IOPS "fio 4 KiB random read in that file right after the sequential read (invalidate=0: the page cache is warm), psync, ${FIO_RAND_RUNTIME}s time-based"
+  add_workload fio-rand-read-cold IOPS "same after drop_caches (fio's default invalidate=1 and fadvise RANDOM). The file warms up during the run; how fast depends on readahead below the FUSE file (the daemon's or the passthrough backing file's)"
 }
 
 # fio_job TARGET WORKLOAD DIR fio-args... -> prints the fio JSON path or fails
@@ -541,9 +565,12 @@ run_fio_workloads() { # TARGET DIR
   if _fio "$t" fio-seq-read "$d" --rw=read --bs=1m; then
     v=$(jq -r '.jobs[0].read.bw / 1024' "$FIO_JSON"); record "$t" fio-seq-read "$v"; say "  $t fio-seq-read: $v MiB/s"
   else record_na "$t" fio-seq-read "$FAIL_REASON"; still_alive_or_na "$t" "$d" || return 0; fi
+  if _fio "$t" fio-rand-read-warm "$d" --rw=randread --bs=4k --runtime="$FIO_RAND_RUNTIME" --time_based --invalidate=0; then
+    v=$(jq -r '.jobs[0].read.iops' "$FIO_JSON"); record "$t" fio-rand-read-warm "$v"; say "  $t fio-rand-read-warm: $v IOPS"
+  else record_na "$t" fio-rand-read-warm "$FAIL_REASON"; still_alive_or_na "$t" "$d" || return 0; fi
   drop_caches
-  if _fio "$t" fio-rand-read "$d" --rw=randread --bs=4k --runtime="$FIO_RAND_RUNTIME" --time_based; then
-    v=$(jq -r '.jobs[0].read.iops' "$FIO_JSON"); record "$t" fio-rand-read "$v"; say "  $t fio-rand-read: $v IOPS"
-  else record_na "$t" fio-rand-read "$FAIL_REASON"; still_alive_or_na "$t" "$d" || return 0; fi
+  if _fio "$t" fio-rand-read-cold "$d" --rw=randread --bs=4k --runtime="$FIO_RAND_RUNTIME" --time_based; then
+    v=$(jq -r '.jobs[0].read.iops' "$FIO_JSON"); record "$t" fio-rand-read-cold "$v"; say "  $t fio-rand-read-cold: $v IOPS"
+  else record_na "$t" fio-rand-read-cold "$FAIL_REASON"; still_alive_or_na "$t" "$d" || return 0; fi
   rm -f "$d/fio.dat" 2>/dev/null || true
 }

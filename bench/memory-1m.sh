@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue "core", second part: 1,000,000 empty files (1000 dirs x 1000 files) in Strata's memory
 # backend with a 256 MiB Java heap (STRATA_JAVA_OPTS=-Xmx256m), vs native tmpfs.
-#   bash bench/memory-1m.sh       (root; ~2-5 min)
+#   bash bench/memory-1m.sh       (root; ~3.5 min)
 # Reports: creation time, find -type f | wc -l time (must print 1000000), rm -rf time, and the
 # daemon's RSS (VmRSS now, VmHWM peak) and Java heap use after a full GC.
 BENCH_NAME=memory-1m
@@ -17,7 +17,9 @@ TOTAL=$((NDIRS * NFILES))
 HEAP=${HEAP:--Xmx256m}
 
 add_target native "native tmpfs"
+SIZED=${SIZED:-1G}
 add_target strata "strata memory $HEAP"
+add_target strata-sized "strata memory $HEAP -o size=$SIZED"
 add_workload create s "create $NDIRS dirs x $NFILES empty files (2 parallel python3 workers, os.mknod)"
 add_workload find-count s "\`find MNT -type f | wc -l\` (warm; must equal $TOTAL)"
 add_workload rm-rf s "\`rm -rf\` all of them"
@@ -54,6 +56,7 @@ proc_kib() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null
 
 run_1m() { # TARGET DIR
   local t=$1 d=$2 n
+  note_load "$t"
   say "$t: creating $TOTAL files in $d"
   run_step "$t" create "'$PY' -c '$CREATE_PY' '$d' $NDIRS $NFILES" || { still_alive_or_na "$t" "$d" || return 0; }
   say "$t: counting"
@@ -79,43 +82,50 @@ record_medians native
 unmount_path "$WORK/native"
 for w in rss-idle rss-after rss-peak heap-used; do VAL["$w|native"]="-"; done
 
-# strata memory, small heap
-say "== strata memory with STRATA_JAVA_OPTS=$HEAP"
+# strata memory, small heap: once with the default size limit (what a user gets: 80% of the heap,
+# which also caps the inode count at size/256 B), once with an explicit -o size= so that the
+# inode limit is not what stops us and the RSS of a full million can be seen.
 export STRATA_JAVA_OPTS="$HEAP"
-if mount_strata strata "$WORK/strata" memory "$WORK/strata"; then
-  pid=${STRATA_PID[$WORK/strata]}
+run_strata() { # TARGET MOUNT-OPTIONS...
+  local t=$1 mnt="$WORK/$1" pid jcmd used
+  shift
+  say "== ${TLABEL[$t]} (STRATA_JAVA_OPTS=$HEAP)"
+  if ! mount_strata "$t" "$mnt" memory "$mnt" "$@"; then record_rest_na "$t" "$MOUNT_NA"; return 0; fi
+  pid=${STRATA_PID[$mnt]}
   say "daemon pid $pid: $(tr '\0' ' ' < "/proc/$pid/cmdline" | cut -c1-200)"
   grep -q -- "$HEAP" "/proc/$pid/cmdline" || NOTES+=("warning: $HEAP not found on the daemon's command line")
-  record strata rss-idle "$(kib_to_mib "$(proc_kib "$pid" VmRSS)")"
-  run_1m strata "$WORK/strata"
+  local df; df=$(df --output=itotal "$mnt" | tail -1 | tr -d " ")
+  NOTES+=("${TLABEL[$t]}: statfs reports $df inodes (df -i) right after mounting")
+  record "$t" rss-idle "$(kib_to_mib "$(proc_kib "$pid" VmRSS)")"
+  run_1m "$t" "$mnt"
   if kill -0 "$pid" 2>/dev/null; then
-    record strata rss-after "$(kib_to_mib "$(proc_kib "$pid" VmRSS)")"
+    record "$t" rss-after "$(kib_to_mib "$(proc_kib "$pid" VmRSS)")"
     # heap in use after a full GC (what the files really cost), via jcmd from the same JDK
     jcmd=$(dirname "$(readlink -f "/proc/$pid/exe")")/jcmd
     if [ -x "$jcmd" ] && timeout 60 "$jcmd" "$pid" GC.run >/dev/null 2>&1; then
       used=$(timeout 60 "$jcmd" "$pid" GC.heap_info 2>/dev/null | grep -oE 'used [0-9]+K' | head -1 | grep -oE '[0-9]+' || true)
-      [ -n "$used" ] && record strata heap-used "$(kib_to_mib "$used")" || record_na strata heap-used "jcmd GC.heap_info gave no 'used'"
-    else record_na strata heap-used "jcmd not usable"; fi
-    run_rm strata "$WORK/strata"
-    record_medians strata
-    kill -0 "$pid" 2>/dev/null && record strata rss-peak "$(kib_to_mib "$(proc_kib "$pid" VmHWM)")"
+      if [ -n "$used" ]; then record "$t" heap-used "$(kib_to_mib "$used")"; else record_na "$t" heap-used "jcmd GC.heap_info gave no 'used'"; fi
+    else record_na "$t" heap-used "jcmd not usable"; fi
+    run_rm "$t" "$mnt"
+    record_medians "$t"
+    kill -0 "$pid" 2>/dev/null && record "$t" rss-peak "$(kib_to_mib "$(proc_kib "$pid" VmHWM)")"
   else
-    record_medians strata
-    record_rest_na strata "daemon died: $(strata_log_tail strata)"
+    record_medians "$t"
+    record_rest_na "$t" "daemon died: $(strata_log_tail "$t")"
   fi
-  unmount_path "$WORK/strata"
-  record_rest_na strata "not measured (see notes)"
-else
-  record_rest_na strata "$MOUNT_NA"
-fi
-
-check_count() { # the 1M-files target: created, all counted, daemon alive
-  local v=${VAL["create|strata"]:-n/a} res
-  if is_num "$v" && ! printf '%s\n' "${NOTES[@]}" | grep -q 'find counted'; then res=PASS; else res="**MISS**"; fi
-  [ "$v" = n/a ] && res=n/a
-  CHECKS+=("| $TOTAL empty files under $HEAP (create + count) | create $(fmt_val create "$v") s, peak RSS ${VAL["rss-peak|strata"]:-n/a} MiB | $res |")
+  unmount_path "$mnt"
+  record_rest_na "$t" "not measured (see notes)"
 }
-check_count
+run_strata strata
+run_strata strata-sized -o "size=$SIZED"
+
+check_count() { # TARGET: the 1M-files target: all created and counted
+  local t=$1 v=${VAL["create|$1"]:-n/a} res
+  if is_num "$v" && ! printf '%s\n' "${NOTES[@]}" | grep -q "${TLABEL[$t]}: find counted"; then res=PASS; else res="**MISS**"; fi
+  CHECKS+=("| $TOTAL empty files, ${TLABEL[$t]} | create $(fmt_val create "$v") s, peak RSS ${VAL["rss-peak|$t"]:-n/a} MiB | $res |")
+}
+check_count strata
+check_count strata-sized
 
 # show MiB rows with their real unit
 print_table_1m() { print_table "$@" | sed -E 's/^\| (rss-[a-z]+|heap-used) \| s \|/| \1 | MiB |/'; }

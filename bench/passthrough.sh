@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue "passthrough": Strata's passthrough backend in each cache mode vs the native host file
 # system (a directory under /tmp) vs bindfs over the same kind of directory.
-#   bash bench/passthrough.sh     (root; ~8 min)
+#   bash bench/passthrough.sh     (root; ~6 min)
 # Every target gets a fresh, empty source directory under /tmp (same host file system).
 BENCH_NAME=passthrough
 FIO_RAND_RUNTIME=${FIO_RAND_RUNTIME:-10}
