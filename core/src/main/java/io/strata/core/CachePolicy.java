@@ -11,7 +11,8 @@ public record CachePolicy(CacheMode mode, long entryTimeoutNs, long attrTimeoutN
 
     public static CachePolicy of(CacheMode mode) {
         return switch (mode) {
-            case EXCLUSIVE -> new CachePolicy(mode, LONG, LONG, Opened.KEEP_CACHE, Opened.CACHE_DIR);
+            // Directories need KEEP_CACHE too: without it every opendir drops the cached listing.
+            case EXCLUSIVE -> new CachePolicy(mode, LONG, LONG, Opened.KEEP_CACHE, Opened.CACHE_DIR | Opened.KEEP_CACHE);
             case WRITETHROUGH -> new CachePolicy(mode, SHORT, SHORT, Opened.KEEP_CACHE, 0);
             // Zero timeouts: every path walk and stat revalidates; no KEEP_CACHE: open drops pages.
             case SHARED -> new CachePolicy(mode, 0, 0, 0, 0);

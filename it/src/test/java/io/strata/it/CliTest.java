@@ -137,6 +137,14 @@ class CliTest {
             Sh mk = strata("mkfs.ext2 " + q(img) + " 64M -d /usr/include/linux");
             assertEquals(0, mk.code(), mk.out());
             Sh.ok("e2fsck -fn " + q(img));
+            Path loop = dir.resolve("loop");
+            Files.createDirectories(loop);
+            Sh.ok("mount -o loop,ro " + q(img) + " " + q(loop));
+            try {
+                Sh.ok("diff -r -x lost+found /usr/include/linux " + q(loop)); // the kernel agrees with mkfs -d
+            } finally {
+                Sh.run("umount " + q(loop));
+            }
             assertTrue(strata("ext2 ls " + q(img) + " /").out().contains("fuse.h"));
             assertEquals(Files.readString(Path.of("/usr/include/linux/fuse.h")), strata("ext2 cat " + q(img) + " /fuse.h").out());
             assertEquals(0, strata("mount ext2 " + q(img) + " " + q(mnt)).code());

@@ -50,6 +50,29 @@ class Ext2ImageTest {
     }
 
     @Test
+    void fillingTheDiskGivesEnospcAndLeavesItClean() throws Exception {
+        Path dir = Files.createTempDirectory(Path.of("/tmp"), "strata-it-img");
+        Path img = dir.resolve("small.img");
+        try {
+            Sh.ok("truncate -s 16M " + q(img) + " && mke2fs -q -F -t ext2 -b 1024 " + q(img));
+            try (Mounted m = Mounted.mount(io.strata.ext2.Ext2FileSystem.open(img,
+                    new io.strata.ext2.Ext2Options(false, 4L << 20, io.strata.core.CacheMode.EXCLUSIVE)),
+                    io.strata.core.CacheMode.EXCLUSIVE)) {
+                Sh fill = Sh.run("dd if=/dev/urandom of=" + q(m.path("big")) + " bs=64k status=none conv=fsync");
+                assertTrue(fill.code() != 0 && fill.out().contains("No space left"), fill.out());
+                Sh files = Sh.run("cd " + q(m.dir) + " && for i in $(seq 1 3000); do echo $i > f$i || break; done");
+                assertTrue(files.out().contains("No space left"), "small files hit ENOSPC too: " + files.out());
+                Sh.ok("rm -f " + q(m.path("big")));
+                Sh.ok("dd if=/dev/zero of=" + q(m.path("again")) + " bs=64k count=64 status=none conv=fsync");
+                assertEquals(4L << 20, Files.size(m.path("again")), "space is reusable after the delete");
+            } // Mounted.close runs only e2fsck for images it made itself; check this one here:
+            Sh.ok("e2fsck -fn " + q(img));
+        } finally {
+            Sh.rm(dir);
+        }
+    }
+
+    @Test
     void killNineDuringWritesKeepsEveryFsyncedFile() throws Exception {
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "strata-it-img");
         Path img = dir.resolve("disk.img");
