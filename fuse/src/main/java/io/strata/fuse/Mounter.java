@@ -78,8 +78,9 @@ public final class Mounter {
     }
 
     /**
-     * Unmounts {@code mp}. A busy mount is detached lazily if {@code lazyIfBusy}; a mount whose
-     * daemon died (ENOTCONN) always is. Returns true if nothing is mounted there any more.
+     * Unmounts {@code mp}. A busy mount fails if {@code failIfBusy}, and is otherwise detached
+     * lazily (MNT_DETACH: gone from the tree now, released when its last user closes). Returns true
+     * if nothing is mounted there any more.
      */
     public static boolean unmount(Path mp, boolean failIfBusy) {
         try {
