@@ -41,7 +41,6 @@ public final class FuseSession implements AutoCloseable {
     private final AtomicBoolean destroyed = new AtomicBoolean();
     private final AtomicBoolean unmounted = new AtomicBoolean();
     private final RequestLog log;
-    private volatile long negotiated;
 
     private FuseSession(FileSystem fs, Path mountpoint, FuseConfig config, int devFd) {
         this.fs = fs;
@@ -98,25 +97,8 @@ public final class FuseSession implements AutoCloseable {
         }
     }
 
-    /** Serves an already-mounted /dev/fuse descriptor (tests feed a socketpair end through this). */
-    static FuseSession serve(FileSystem fs, int fd, FuseConfig config) throws IOException {
-        FuseSession s = new FuseSession(fs, Path.of("/nonexistent"), config, fd);
-        try {
-            fs.init(new FsContext(s.notifier));
-        } catch (FsException e) {
-            throw new IOException(e.getMessage());
-        }
-        s.handshake();
-        s.startWorkers();
-        return s;
-    }
-
     public Path mountpoint() {
         return mountpoint;
-    }
-
-    long negotiatedFlags() {
-        return negotiated;
     }
 
     /** Waits until the file system is unmounted and all workers stopped. */
@@ -218,7 +200,6 @@ public final class FuseSession implements AutoCloseable {
             want |= InitFlags.WRITEBACK_CACHE;
         }
         long flags = want & offered;
-        negotiated = flags;
         if ((flags & InitFlags.PASSTHROUGH) != 0) backing.enable();
         Reply r = new Reply(out).begin();
         r.u32(7).u32(Math.min(minor, 45)).u32(maxReadahead).u32((int) flags);

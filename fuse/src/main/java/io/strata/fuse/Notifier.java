@@ -53,11 +53,6 @@ final class Notifier implements Invalidations, AutoCloseable {
         queue.add(new Note(DELETE, parent, child, 0, name));
     }
 
-    /** Waits until everything queued so far was sent (tests use this). */
-    void drain() throws InterruptedException {
-        while (!queue.isEmpty()) Thread.sleep(1);
-    }
-
     private void loop() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(4096 + 64, 8);

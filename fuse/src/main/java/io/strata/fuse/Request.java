@@ -48,10 +48,6 @@ final class Request {
         this.length = n - extlen;
     }
 
-    int length() {
-        return length;
-    }
-
     int remaining() {
         return length - cursor;
     }
