@@ -193,7 +193,10 @@ final class Dispatcher {
                 long owner = rq.u64(at + 16);
                 if (rq.opcode == Opcode.RELEASE) {
                     if ((relFlags & FUSE_RELEASE_FLOCK_UNLOCK) != 0) locks.releaseFlock(ino, owner);
-                    if (passthroughOpens.remove(new OpenKey(ino, fh)) != null) backing.release(ino);
+                    // Only connections that negotiated passthrough ever registered an open here.
+                    if (backing != null && backing.enabled() && passthroughOpens.remove(new OpenKey(ino, fh)) != null) {
+                        backing.release(ino);
+                    }
                     fs.release(ino, fh, flags);
                 } else {
                     fs.releasedir(ino, fh);
