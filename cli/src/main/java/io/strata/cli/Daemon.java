@@ -39,7 +39,7 @@ final class Daemon {
             long deadline = System.nanoTime() + 30_000_000_000L;
             while (System.nanoTime() < deadline) {
                 MountTable.Mount m = MountTable.find(mnt);
-                if (m != null && m.type().startsWith("fuse") && !UmountCommand.isDead(mnt) && p.isAlive()) {
+                if (m != null && m.type().startsWith("fuse") && !io.strata.fuse.Mounter.isDead(mnt) && p.isAlive()) {
                     out.println("strata: mounted at " + mnt + " (daemon pid " + p.pid() + ", log " + log + ")");
                     return 0;
                 }

@@ -95,7 +95,7 @@ final class MountCommand {
 
         MountTable.Mount existing = MountTable.find(mnt);
         if (existing != null && existing.type().startsWith("fuse")) {
-            if (UmountCommand.isDead(mnt)) {
+            if (io.strata.fuse.Mounter.isDead(mnt)) {
                 throw new UsageException(mnt + " holds a dead FUSE mount; clear it with: strata umount " + mnt);
             }
             throw new UsageException(mnt + " is already a FUSE mount (" + existing.type() + ")");

@@ -1,9 +1,7 @@
 package io.strata.cli;
 
 import io.strata.fuse.Mounter;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** {@code strata umount [-l] MNT}: unmount; a mount whose daemon died is detached (it answers ENOTCONN). */
@@ -32,27 +30,12 @@ final class UmountCommand {
             err.println("strata: " + mp + " is not a FUSE mount");
             return 1;
         }
-        boolean dead = isDead(mp);
+        boolean dead = Mounter.isDead(mp);
         if (!Mounter.unmount(mp, !(lazy || dead))) {
             err.println("strata: cannot unmount " + mp + " (busy? close files using it, or use -l)");
             return 1;
         }
         if (dead) out.println("strata: " + mp + " had lost its daemon; detached it");
         return 0;
-    }
-
-    /**
-     * A FUSE mount whose server is gone answers ENOTCONN. statfs is the probe because the kernel
-     * never caches it; a stat of the root could be answered from cached attributes.
-     */
-    static boolean isDead(Path mp) {
-        try {
-            Files.getFileStore(mp).getTotalSpace();
-            return false;
-        } catch (IOException e) {
-            return String.valueOf(e.getMessage()).contains("not connected");
-        } catch (RuntimeException e) {
-            return false;
-        }
     }
 }

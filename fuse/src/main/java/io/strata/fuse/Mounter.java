@@ -78,6 +78,22 @@ public final class Mounter {
     }
 
     /**
+     * True if {@code mp} is a FUSE mount whose server is gone (it answers ENOTCONN). statfs is the
+     * probe because the kernel never caches it; a stat of the root could be answered from cached
+     * attributes.
+     */
+    public static boolean isDead(Path mp) {
+        try {
+            Files.getFileStore(mp).getTotalSpace();
+            return false;
+        } catch (IOException e) {
+            return String.valueOf(e.getMessage()).contains("not connected");
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
      * Unmounts {@code mp}. A busy mount fails if {@code failIfBusy}, and is otherwise detached
      * lazily (MNT_DETACH: gone from the tree now, released when its last user closes). Returns true
      * if nothing is mounted there any more.

@@ -97,22 +97,13 @@ final class Mounted implements AutoCloseable {
         }
     }
 
-    static boolean isDead(Path mp) {
-        try {
-            Files.getFileStore(mp).getTotalSpace(); // statfs always reaches the daemon
-            return false;
-        } catch (IOException e) {
-            return true;
-        }
-    }
-
     /** Detaches dead mounts (ENOTCONN) left under /tmp/strata-it-* by an earlier JVM that died. */
     static void sweepLeftovers() {
         try {
             List<String> lines = Files.readAllLines(Path.of("/proc/self/mounts"));
             for (String l : lines) {
                 String[] p = l.split(" ");
-                if (p.length > 2 && p[2].startsWith("fuse") && p[1].startsWith("/tmp/" + PREFIX) && isDead(Path.of(p[1]))) {
+                if (p.length > 2 && p[2].startsWith("fuse") && p[1].startsWith("/tmp/" + PREFIX) && Mounter.isDead(Path.of(p[1]))) {
                     Mounter.unmount(Path.of(p[1]), false);
                 }
             }
