@@ -1,7 +1,7 @@
 package io.strata.memory;
 
 import io.strata.core.FsException;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import java.nio.charset.StandardCharsets;
 
 /** Validation and encoding of file names (one path component, at most 255 bytes of UTF-8). */

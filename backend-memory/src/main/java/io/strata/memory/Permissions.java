@@ -6,7 +6,7 @@ import static io.strata.core.FileType.S_ISVTX;
 
 import io.strata.core.Caller;
 import io.strata.core.FsException;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 
 /**
  * POSIX permission rules, in one place, for a caller we know only by uid and primary gid (no

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.strata.core.Created;
 import io.strata.core.FsException;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;

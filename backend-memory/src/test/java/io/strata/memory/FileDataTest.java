@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.strata.core.Created;
 import io.strata.core.FileSystem;
 import io.strata.core.SetAttr;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import io.strata.sys.Libc;
 import java.nio.ByteBuffer;
 import java.util.Arrays;

@@ -10,7 +10,7 @@ import io.strata.core.Created;
 import io.strata.core.Entry;
 import io.strata.core.FileSystem;
 import io.strata.core.FsException;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import io.strata.sys.Libc;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.strata.core.Created;
 import io.strata.core.Entry;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import org.junit.jupiter.api.Test;
 
 class LifetimeTest extends FsTestSupport {

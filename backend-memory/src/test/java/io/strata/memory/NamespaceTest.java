@@ -10,7 +10,7 @@ import io.strata.core.CachePolicy;
 import io.strata.core.Entry;
 import io.strata.core.FileType;
 import io.strata.core.Opened;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

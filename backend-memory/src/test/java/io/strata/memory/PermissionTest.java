@@ -6,7 +6,7 @@ import io.strata.core.Caller;
 import io.strata.core.Created;
 import io.strata.core.FileType;
 import io.strata.core.SetAttr;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import io.strata.sys.Libc;
 import org.junit.jupiter.api.Test;
 

@@ -5,7 +5,7 @@ import static io.strata.core.FileSystem.RENAME_NOREPLACE;
 import static io.strata.core.FileSystem.RENAME_WHITEOUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.strata.core.Created;
 import io.strata.core.StatFs;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;

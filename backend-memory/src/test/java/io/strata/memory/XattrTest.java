@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.strata.core.FileType;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import java.util.List;
 import java.util.Set;
 import java.util.HashSet;

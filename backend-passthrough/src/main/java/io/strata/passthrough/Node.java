@@ -1,7 +1,7 @@
 package io.strata.passthrough;
 
 import io.strata.core.FsException;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import io.strata.sys.Libc;
 import io.strata.sys.PosixFiles;
 import io.strata.sys.PosixFiles.FileHandle;

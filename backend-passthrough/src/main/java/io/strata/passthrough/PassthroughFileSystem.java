@@ -23,7 +23,7 @@ import io.strata.passthrough.Node.InodeKey;
 import io.strata.passthrough.Node.Lease;
 import io.strata.passthrough.Node.NameKey;
 import io.strata.passthrough.PassthroughOptions.Handles;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import io.strata.sys.Inotify;
 import io.strata.sys.Libc;
 import io.strata.sys.PosixFiles;

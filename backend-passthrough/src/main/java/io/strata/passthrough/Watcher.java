@@ -1,6 +1,6 @@
 package io.strata.passthrough;
 
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import io.strata.sys.Inotify;
 import io.strata.sys.SysException;
 import java.util.HashMap;

@@ -8,7 +8,7 @@ import io.strata.core.Entry;
 import io.strata.core.FileSystem;
 import io.strata.core.FsException;
 import io.strata.passthrough.PassthroughOptions.Handles;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.params.ParameterizedTest;

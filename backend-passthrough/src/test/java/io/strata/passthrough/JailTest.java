@@ -9,7 +9,7 @@ import io.strata.core.FileSystem;
 import io.strata.core.FileType;
 import io.strata.core.FsException;
 import io.strata.passthrough.PassthroughOptions.Handles;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import io.strata.sys.Libc;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -12,7 +12,7 @@ import io.strata.core.FileType;
 import io.strata.core.FsException;
 import io.strata.core.Opened;
 import io.strata.core.SetAttr;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import io.strata.sys.Libc;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -7,5 +7,5 @@ package io.strata.core;
  */
 @FunctionalInterface
 public interface DirSink {
-    boolean add(String name, long ino, int dtype, long nextCookie);
+    boolean add(Name name, long ino, int dtype, long nextCookie);
 }

@@ -1,6 +1,6 @@
 package io.strata.core;
 
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 
 /**
  * The error every SPI operation reports: an errno, which every frontend can express (FUSE replies

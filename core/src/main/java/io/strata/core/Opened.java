@@ -3,7 +3,8 @@ package io.strata.core;
 /**
  * An open file or directory handle and its cache policy. {@code fh} is the file system's own
  * handle. {@code backingFd} >= 0 asks the frontend to let the kernel do I/O on that descriptor
- * directly (FUSE passthrough); frontends that cannot, ignore it.
+ * directly (FUSE passthrough); frontends that cannot, ignore it. Stackers strip it unless they
+ * mean to re-emit it ({@link ForwardingFileSystem}).
  */
 public record Opened(long fh, int flags, int backingFd) {
     /** Keep the kernel's page cache for this file across opens (nothing changed it behind us). */
@@ -18,6 +19,10 @@ public record Opened(long fh, int flags, int backingFd) {
     public static final int PARALLEL_DIRECT_WRITES = 16;
 
     public static Opened of(long fh, int flags) {
+        return new Opened(fh, flags, -1);
+    }
+
+    public Opened withoutBacking() {
         return new Opened(fh, flags, -1);
     }
 

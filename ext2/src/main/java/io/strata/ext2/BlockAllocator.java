@@ -1,7 +1,7 @@
 package io.strata.ext2;
 
 import io.strata.core.FsException;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 
 /**
  * Block allocation near a goal, like ext2_new_blocks: try the goal block itself (so a file keeps

@@ -1,7 +1,7 @@
 package io.strata.ext2;
 
 import io.strata.core.FsException;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 
 /**
  * Logical-to-physical block mapping through i_block: 12 direct pointers, then single, double and

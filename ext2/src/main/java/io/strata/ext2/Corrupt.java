@@ -1,7 +1,7 @@
 package io.strata.ext2;
 
 import io.strata.core.FsException;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 
 /**
  * Corrupt metadata: one log line naming what is wrong (inode, block) and an EIO for the caller. We

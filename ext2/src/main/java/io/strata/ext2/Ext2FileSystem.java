@@ -14,7 +14,7 @@ import io.strata.core.FsException;
 import io.strata.core.Opened;
 import io.strata.core.SetAttr;
 import io.strata.core.StatFs;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -1,7 +1,7 @@
 package io.strata.ext2;
 
 import io.strata.core.FsException;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 
 /**
  * Inode allocation. Directories are spread out (a simplified Orlov: among groups with at least the

@@ -2,7 +2,7 @@ package io.strata.ext2;
 
 import io.strata.core.FileSystem;
 import io.strata.core.FsException;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -6,7 +6,7 @@ import io.strata.core.Caller;
 import io.strata.core.Created;
 import io.strata.core.FileSystem;
 import io.strata.core.FsException;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;

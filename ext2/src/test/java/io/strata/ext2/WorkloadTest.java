@@ -9,7 +9,7 @@ import io.strata.core.FileSystem;
 import io.strata.core.FsException;
 import io.strata.core.Opened;
 import io.strata.core.SetAttr;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

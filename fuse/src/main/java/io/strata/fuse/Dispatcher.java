@@ -10,7 +10,7 @@ import io.strata.core.Opened;
 import io.strata.core.SetAttr;
 import io.strata.core.StatFs;
 import io.strata.core.locks.LockTable;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

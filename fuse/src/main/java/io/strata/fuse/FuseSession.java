@@ -5,7 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import io.strata.core.FileSystem;
 import io.strata.core.FsContext;
 import io.strata.core.FsException;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import io.strata.sys.Libc;
 import io.strata.sys.SysException;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package io.strata.fuse;
 
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import io.strata.sys.Libc;
 import io.strata.sys.Spawn;
 import io.strata.sys.SysException;

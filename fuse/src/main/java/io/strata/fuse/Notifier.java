@@ -5,7 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 import io.strata.core.Invalidations;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import io.strata.sys.Libc;
 import io.strata.sys.SysException;
 import java.lang.foreign.Arena;

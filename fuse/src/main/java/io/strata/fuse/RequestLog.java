@@ -1,6 +1,6 @@
 package io.strata.fuse;
 
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 
 /** --debug output: one line per request and its reply, on stderr. */
 final class RequestLog {

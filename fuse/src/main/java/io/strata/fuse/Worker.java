@@ -1,7 +1,7 @@
 package io.strata.fuse;
 
 import io.strata.core.FsException;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import io.strata.sys.Libc;
 import io.strata.sys.SysException;
 import java.lang.foreign.Arena;

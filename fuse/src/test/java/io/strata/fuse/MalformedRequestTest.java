@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import io.strata.sys.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

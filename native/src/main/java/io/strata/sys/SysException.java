@@ -1,5 +1,6 @@
 package io.strata.sys;
 
+import io.strata.core.Errno;
 import java.io.IOException;
 
 /** A failed system call: carries the errno and names the call and its subject. */

@@ -1,6 +1,6 @@
 package io.strata.core.locks;
 
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;

@@ -6,7 +6,7 @@ import io.strata.core.FileSystem;
 import io.strata.core.FileType;
 import io.strata.core.FsException;
 import io.strata.ext2.Ext2FileSystem;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;

@@ -11,7 +11,7 @@ import io.strata.core.Opened;
 import io.strata.core.SetAttr;
 import io.strata.ext2.Ext2FileSystem;
 import io.strata.ext2.Ext2Options;
-import io.strata.sys.Errno;
+import io.strata.core.Errno;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;

@@ -1,4 +1,4 @@
-package io.strata.sys;
+package io.strata.core;
 
 /** Linux errno numbers (x86_64/aarch64 generic values) and their symbolic names. */
 public final class Errno {
