@@ -37,15 +37,20 @@ public final class Name implements Comparable<Name> {
 
     public static Name of(byte[] bytes, int off, int len) throws FsException {
         check(bytes, off, len);
-        if (len == 1 && bytes[off] == '.') return DOT;
-        if (len == 2 && bytes[off] == '.' && bytes[off + 1] == '.') return DOTDOT;
-        return new Name(Arrays.copyOfRange(bytes, off, off + len));
+        return interned(Arrays.copyOfRange(bytes, off, off + len));
     }
 
     /** Takes ownership of {@code bytes} (the caller must not change them afterwards). */
     public static Name wrap(byte[] bytes) throws FsException {
         check(bytes, 0, bytes.length);
-        return new Name(bytes);
+        return interned(bytes);
+    }
+
+    /** "." and ".." are always the same objects, so {@link #isDot()} can compare identity. */
+    private static Name interned(byte[] b) {
+        if (b.length == 1 && b[0] == '.') return DOT;
+        if (b.length == 2 && b[0] == '.' && b[1] == '.') return DOTDOT;
+        return new Name(b);
     }
 
     /** The UTF-8 encoding of {@code s}: for names typed by people (CLI, tests, nio with UTF-8). */
@@ -111,11 +116,6 @@ public final class Name implements Comparable<Name> {
         if (prefix.length() > bytes.length) return false;
         for (int i = 0; i < prefix.length(); i++) if (bytes[i] != (byte) prefix.charAt(i)) return false;
         return true;
-    }
-
-    /** True if the bytes are valid UTF-8 (so {@link #toString()} is exact). */
-    public boolean isUtf8() {
-        return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes), java.nio.CharBuffer.allocate(bytes.length), true).isUnderflow();
     }
 
     /**
