@@ -58,10 +58,10 @@ final class BlockMap {
 
     private void check(Ext2Inode in, long p, long[] chain, int upTo, String what) throws FsException {
         if (p >= sb.blocksCount() || gdt.isFixedMetadata(p)) {
-            throw Corrupt.eio("inode " + in.ino + ": " + what + " pointer to invalid block " + p);
+            throw Corrupt.eio("inode " + in.number + ": " + what + " pointer to invalid block " + p);
         }
         for (int k = 0; k < upTo; k++) {
-            if (chain[k] == p) throw Corrupt.eio("inode " + in.ino + ": indirect block loop at block " + p);
+            if (chain[k] == p) throw Corrupt.eio("inode " + in.number + ": indirect block loop at block " + p);
         }
     }
 
@@ -190,7 +190,7 @@ final class BlockMap {
             if (arr[i] != 0) return u(arr[i]) + 1;
         }
         if (holeLevel > 0 && chain[holeLevel - 1] != 0) return chain[holeLevel - 1] + 1;
-        int g = (int) ((in.ino - 1) / sb.inodesPerGroup());
+        int g = (int) ((in.number - 1) / sb.inodesPerGroup());
         return gdt.groupFirstBlock(Math.min(g, gdt.count() - 1));
     }
 
@@ -228,7 +228,7 @@ final class BlockMap {
     }
 
     private void freeTree(Ext2Inode in, long p, int level, Freer f, int depth) throws FsException {
-        if (p >= sb.blocksCount() || gdt.isFixedMetadata(p)) throw Corrupt.eio("inode " + in.ino + ": bad block " + p);
+        if (p >= sb.blocksCount() || gdt.isFixedMetadata(p)) throw Corrupt.eio("inode " + in.number + ": bad block " + p);
         if (level > 0) {
             int[] e;
             try (BufferCache.Buffer b = cache.get(p)) {
@@ -241,7 +241,7 @@ final class BlockMap {
 
     /** Frees children of indirect block {@code p} covering relative blocks >= {@code from} (> 0). */
     private void freePartial(Ext2Inode in, long p, int level, long from, Freer f, int depth) throws FsException {
-        if (p >= sb.blocksCount() || gdt.isFixedMetadata(p)) throw Corrupt.eio("inode " + in.ino + ": bad block " + p);
+        if (p >= sb.blocksCount() || gdt.isFixedMetadata(p)) throw Corrupt.eio("inode " + in.number + ": bad block " + p);
         long childSpan = 1;
         for (int i = 1; i < level; i++) childSpan *= ptrs;
         int[] e;

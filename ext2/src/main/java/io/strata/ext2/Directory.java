@@ -2,9 +2,9 @@ package io.strata.ext2;
 
 import io.strata.core.FileType;
 import io.strata.core.FsException;
+import io.strata.core.Name;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -17,6 +17,9 @@ import java.util.Arrays;
  * <p>Every block is validated before use: rec_len >= 12, multiple of 4, not crossing the block,
  * name_len + 8 <= rec_len, inode number in range; violations are EIO naming the directory and block.
  *
+ * <p>Names are bytes, never decoded: lookups compare the record's bytes with the {@link Name}'s
+ * ({@link Name#equalsBytes}), listings hand out Names made from the record's bytes.
+ *
  * <p>Readdir cookies are byte offsets in the directory (like ext2's f_pos). A cookie that no longer
  * falls on a record boundary (a record was merged away) resumes at the next record after it.
  *
@@ -27,9 +30,22 @@ final class Directory {
     static final int FT_UNKNOWN = 0, FT_REG = 1, FT_DIR = 2, FT_CHR = 3, FT_BLK = 4, FT_FIFO = 5, FT_SOCK = 6,
             FT_SYMLINK = 7;
 
+    /** A live record; {@code name} holds the record's bytes (owned by the entry). */
     record DirEntry(long offset, int ino, int ftype, byte[] name, long next) {
-        String nameString() {
-            return new String(name, StandardCharsets.UTF_8);
+        /**
+         * The record's name, or null if no SPI name can hold it: empty, or containing '/' or NUL,
+         * which only corruption produces (e2fsck reports those entries).
+         */
+        Name nameOrNull() {
+            try {
+                return Name.wrap(name);
+            } catch (FsException corrupt) {
+                return null;
+            }
+        }
+
+        boolean isDotOrDotDot() {
+            return (name.length == 1 || name.length == 2) && name[0] == '.' && name[name.length - 1] == '.';
         }
     }
 
@@ -86,7 +102,7 @@ final class Directory {
 
     private long blockOf(Ext2Inode dir, long lblk) throws FsException {
         BlockMap.Mapping m = map.map(dir, lblk, 1, false, false);
-        if (m.hole()) throw Corrupt.eio("directory inode " + dir.ino + ": hole at block " + lblk);
+        if (m.hole()) throw Corrupt.eio("directory inode " + dir.number + ": hole at block " + lblk);
         return m.pblk();
     }
 
@@ -100,7 +116,7 @@ final class Directory {
         int recLen = le.getShort(off + 4) & 0xffff;
         int nameLen = le.get(off + 6) & 0xff;
         int ino = le.getInt(off);
-        String where = "directory inode " + dir.ino + ", block " + pblk + ", offset " + off;
+        String where = "directory inode " + dir.number + ", block " + pblk + ", offset " + off;
         if (recLen < 12 || (recLen & 3) != 0) throw Corrupt.eio(where + ": bad rec_len " + recLen);
         if (off + recLen > bs) throw Corrupt.eio(where + ": record crosses block end");
         if (nameLen + 8 > recLen) throw Corrupt.eio(where + ": name_len " + nameLen + " > rec_len");
@@ -110,7 +126,7 @@ final class Directory {
     }
 
     private int blocks(Ext2Inode dir) throws FsException {
-        if (dir.size % bs != 0) throw Corrupt.eio("directory inode " + dir.ino + ": size " + dir.size + " not block aligned");
+        if (dir.size % bs != 0) throw Corrupt.eio("directory inode " + dir.number + ": size " + dir.size + " not block aligned");
         return (int) (dir.size / bs);
     }
 
@@ -139,7 +155,7 @@ final class Directory {
     }
 
     /** The slot holding {@code name}, or null. */
-    Slot find(Ext2Inode dir, byte[] name) throws FsException {
+    Slot find(Ext2Inode dir, Name name) throws FsException {
         int nblocks = blocks(dir);
         for (long lblk = 0; lblk < nblocks; lblk++) {
             long pblk = blockOf(dir, lblk);
@@ -151,8 +167,7 @@ final class Directory {
                 int recLen = le.getShort(off + 4) & 0xffff;
                 int ino = le.getInt(off);
                 int nameLen = le.get(off + 6) & 0xff;
-                if (ino != 0 && nameLen == name.length
-                        && Arrays.equals(data, off + 8, off + 8 + nameLen, name, 0, name.length)) {
+                if (ino != 0 && name.equalsBytes(data, off + 8, nameLen)) {
                     return new Slot(pblk, off, prev, ino, filetype ? le.get(off + 7) & 0xff : FT_UNKNOWN, recLen);
                 }
                 prev = off;
@@ -174,7 +189,8 @@ final class Directory {
      * Adds a record (ext2_add_link): first slot with room (a free record, or the slack after a live
      * one), else a new block at the end. The caller has checked the name does not exist.
      */
-    void add(Ext2Inode dir, byte[] name, int ino, int ftype, boolean useReserved) throws FsException {
+    void add(Ext2Inode dir, Name n, int ino, int ftype, boolean useReserved) throws FsException {
+        byte[] name = n.bytes();
         int need = recLen(name.length);
         int nblocks = blocks(dir);
         for (long lblk = 0; lblk < nblocks; lblk++) {
@@ -240,8 +256,7 @@ final class Directory {
     boolean isEmpty(Ext2Inode dir) throws FsException {
         boolean[] empty = {true};
         list(dir, 0, e -> {
-            String n = e.nameString();
-            if (!n.equals(".") && !n.equals("..")) {
+            if (!e.isDotOrDotDot()) {
                 empty[0] = false;
                 return false;
             }
@@ -254,7 +269,7 @@ final class Directory {
     void initBlock(Ext2Inode dir, int parentIno, boolean useReserved) throws FsException {
         BlockMap.Mapping m = map.map(dir, 0, 1, true, useReserved);
         try (BufferCache.Buffer b = cache.getZeroed(m.pblk())) {
-            writeRecord(b, 0, dir.ino, 12, new byte[] {'.'}, FT_DIR);
+            writeRecord(b, 0, dir.number, 12, new byte[] {'.'}, FT_DIR);
             writeRecord(b, 12, parentIno, bs - 12, new byte[] {'.', '.'}, FT_DIR);
         }
         dir.size = bs;

@@ -1,39 +1,55 @@
 package io.strata.ext2;
 
+import io.strata.core.Access;
 import io.strata.core.Attr;
 import io.strata.core.AttrReply;
 import io.strata.core.CacheMode;
 import io.strata.core.CachePolicy;
 import io.strata.core.Caller;
 import io.strata.core.Created;
+import io.strata.core.DirPlusSink;
 import io.strata.core.DirSink;
 import io.strata.core.Entry;
+import io.strata.core.Errno;
+import io.strata.core.Feature;
 import io.strata.core.FileSystem;
 import io.strata.core.FileType;
 import io.strata.core.FsException;
+import io.strata.core.Name;
+import io.strata.core.OpenFlags;
 import io.strata.core.Opened;
 import io.strata.core.SetAttr;
 import io.strata.core.StatFs;
-import io.strata.core.Errno;
+import io.strata.core.XattrName;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * The Strata SPI over an ext2 image.
+ * The Strata SPI (v2) over an ext2 image.
  *
- * <h2>Identity</h2>
+ * <h2>Identity and lifetime</h2>
  * SPI inode ids are ext2 inode numbers, except that the SPI root (1) is ext2's root inode 2 and
- * vice versa; ext2 inode 1 (the bad-blocks inode) is never exposed. The generation is i_generation.
+ * vice versa; ext2 inode 1 (the bad-blocks inode) and the other reserved inodes below s_first_ino
+ * are never exposed. The generation is i_generation. Ids are stable across mounts
+ * ({@link Feature#STABLE_IDS}). Lookup references and open handles are counted per loaded inode
+ * (core's {@link io.strata.core.inode.InodeNode}); an unlinked inode is freed on disk when the last
+ * of them goes, or at unmount.
+ *
+ * <h2>Names</h2>
+ * Names, symlink targets and xattr names are the bytes stored on disk; nothing here decodes them.
  *
  * <h2>Locking</h2>
  * <ul>
@@ -42,29 +58,36 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * takes it, so reads and writes of different files run fully in parallel.</li>
  * <li>Each inode's read/write lock guards its fields and block map: read for read(), write for
  * write(), setattr, xattr changes. Namespace operations lock the inodes they change (in ascending
- * inode number) while holding {@code ns} exclusively.</li>
+ * inode number) while holding {@code ns} exclusively; readdirplus holds a directory's read lock
+ * while it reads each child under the child's read lock (safe: only {@code ns}-exclusive
+ * operations lock two inodes for writing).</li>
  * <li>Then, inside: xattr lock → barrier → allocator lock → buffer/cache/inode-table monitors (see
  * {@link Ext2Volume}).</li>
  * </ul>
  * A thread holding an inode lock never waits for {@code ns}, so the order is acyclic.
  *
  * <h2>Permissions</h2>
- * Checked here from the {@link Caller} (owner/group/other, root bypasses except for execute), sticky
- * directories respected; only the caller's primary gid is known, so supplementary groups do not
- * count.
+ * Every decision is core's {@link Access} (owner/group/other with supplementary groups, sticky
+ * directories, set-id clearing, xattr namespaces), made with the attributes read under the locks of
+ * the operation. Checks come in the kernel's order: EROFS, then the parent (ESTALE, ENOTDIR, search
+ * permission), then the name (EEXIST / ENOENT), then the write permission on the directory.
  */
 public final class Ext2FileSystem implements FileSystem {
-    private static final int LINK_MAX = 32000, NAME_MAX = 255;
-    private static final int O_ACCMODE = 3, O_WRONLY = 1, O_RDWR = 2, O_TRUNC = 01000, O_APPEND = 02000;
+    private static final int LINK_MAX = 32000;
+    private static final Set<Feature> FEATURES = Collections.unmodifiableSet(EnumSet.of(Feature.PERMISSIONS,
+            Feature.RENAME_NOREPLACE, Feature.RENAME_EXCHANGE, Feature.HARD_LINKS, Feature.SYMLINKS,
+            Feature.DEVICE_NODES, Feature.USER_XATTRS, Feature.TRUSTED_XATTRS, Feature.SECURITY_XATTRS,
+            Feature.SEEK_DATA, Feature.STABLE_IDS, Feature.READDIRPLUS));
 
     private final Ext2Volume v;
     private final CachePolicy policy;
     private final boolean writeThrough;
+    private final long firstIno;
     private final ReentrantReadWriteLock ns = new ReentrantReadWriteLock();
     private final ConcurrentHashMap<Long, Handle> handles = new ConcurrentHashMap<>();
     private final AtomicLong nextFh = new AtomicLong(1);
     private final SecureRandom random = new SecureRandom();
-    private volatile boolean destroyed;
+    private volatile boolean closed;
 
     private record Handle(Ext2Inode inode, int flags) {}
 
@@ -72,9 +95,10 @@ public final class Ext2FileSystem implements FileSystem {
         this.v = v;
         this.policy = CachePolicy.of(mode);
         this.writeThrough = mode != CacheMode.EXCLUSIVE;
+        this.firstIno = v.sb.firstIno();
     }
 
-    /** Opens (mounts) an image. */
+    /** Opens (mounts) an image. The caller owns the result and closes it (see {@link #close()}). */
     public static Ext2FileSystem open(Path image, Ext2Options opts) throws IOException {
         return new Ext2FileSystem(Ext2Volume.open(image, opts), opts.cacheMode());
     }
@@ -85,33 +109,30 @@ public final class Ext2FileSystem implements FileSystem {
 
     // ---- id mapping ----
 
+    /** The ext2 inode number of an SPI id; ESTALE for ids that never name a file. */
     private int toExt(long ino) throws FsException {
         if (ino == ROOT) return 2;
-        if (ino == 2 || ino < 1 || ino > v.sb.inodesCount()) throw new FsException(Errno.ESTALE);
+        if (ino < firstIno || ino > v.sb.inodesCount()) throw FsException.of(Errno.ESTALE);
         return (int) ino;
-    }
-
-    private static long toSpi(int ext) {
-        return ext == 2 ? ROOT : ext == 1 ? 2 : ext & 0xffffffffL;
     }
 
     /** Pins a live inode. */
     private Ext2Inode get(long spiIno) throws FsException {
-        if (destroyed) throw new FsException(Errno.EIO, "file system unmounted");
+        if (closed) throw new FsException(Errno.EIO, "file system unmounted");
         Ext2Inode in = v.inodes.get(toExt(spiIno));
-        if (in.mode == 0 || in.freed || (in.links == 0 && in.nlookup == 0 && in.pins <= 1)) {
+        if (in.mode == 0 || in.freed || (in.links == 0 && !v.inodes.referencedElsewhere(in))) {
             v.inodes.put(in);
-            throw new FsException(Errno.ESTALE);
+            throw FsException.of(Errno.ESTALE);
         }
         return in;
     }
 
     private Ext2Inode getChild(Ext2Inode dir, int ino) throws FsException {
-        if (ino == 1 || ino < 1) throw Corrupt.eio("directory " + dir.ino + " refers to inode " + ino);
+        if (ino == 1 || ino < 1) throw Corrupt.eio("directory " + dir.number + " refers to inode " + ino);
         Ext2Inode in = v.inodes.get(ino);
-        if (in.mode == 0 || in.links == 0 && in.nlookup == 0 && in.pins <= 1) {
+        if (in.mode == 0 || in.links == 0 && !v.inodes.referencedElsewhere(in)) {
             v.inodes.put(in);
-            throw Corrupt.eio("directory " + dir.ino + " refers to free inode " + ino);
+            throw Corrupt.eio("directory " + dir.number + " refers to free inode " + ino);
         }
         return in;
     }
@@ -121,19 +142,12 @@ public final class Ext2FileSystem implements FileSystem {
     }
 
     private void rw() throws FsException {
-        if (v.readOnly) throw new FsException(Errno.EROFS);
-        if (destroyed) throw new FsException(Errno.EIO, "file system unmounted");
+        if (v.readOnly) throw FsException.of(Errno.EROFS);
+        if (closed) throw new FsException(Errno.EIO, "file system unmounted");
     }
 
     private void done() throws FsException {
         if (writeThrough) v.flush();
-    }
-
-    private static byte[] name(String n) throws FsException {
-        byte[] b = n.getBytes(StandardCharsets.UTF_8);
-        if (b.length > NAME_MAX) throw new FsException(Errno.ENAMETOOLONG);
-        if (b.length == 0 || n.indexOf('/') >= 0 || n.indexOf('\0') >= 0) throw new FsException(Errno.EINVAL);
-        return b;
     }
 
     // ---- attributes ----
@@ -166,67 +180,59 @@ public final class Ext2FileSystem implements FileSystem {
     }
 
     private Attr attr(Ext2Inode in) {
-        return new Attr(toSpi(in.ino), in.mode, in.links, in.uid, in.gid, rdev(in), in.size, in.blocks512, v.bs,
+        return new Attr(in.ino(), in.mode, in.links, in.uid, in.gid, rdev(in), in.size, in.blocks512, v.bs,
                 in.atimeTotalNs(), in.mtimeTotalNs(), in.ctimeTotalNs());
     }
 
+    /** Hands out one lookup reference (the caller holds a pin). */
     private Entry entry(Ext2Inode in) {
-        v.inodes.addLookup(in);
-        return policy.entry(toSpi(in.ino), in.generation & 0xffffffffL, attr(in));
+        v.inodes.addLookups(in, 1);
+        return policy.entry(in.ino(), in.generation(), attr(in));
     }
-
-    // ---- permissions ----
 
     private static void perm(Caller c, Ext2Inode in, int mask) throws FsException {
-        if (c.isRoot()) {
-            if ((mask & 1) != 0 && !in.isDir() && (in.mode & 0111) == 0) throw new FsException(Errno.EACCES);
-            return;
-        }
-        int bits = c.uid() == in.uid ? (in.mode >> 6) & 7 : c.gid() == in.gid ? (in.mode >> 3) & 7 : in.mode & 7;
-        if ((bits & mask) != mask) throw new FsException(Errno.EACCES);
-    }
-
-    private static boolean owner(Caller c, Ext2Inode in) {
-        return c.isRoot() || c.uid() == in.uid;
-    }
-
-    /** Sticky directory: only the owner of the entry or of the directory (or root) may remove it. */
-    private static void sticky(Caller c, Ext2Inode dir, Ext2Inode child) throws FsException {
-        if ((dir.mode & FileType.S_ISVTX) != 0 && !c.isRoot() && c.uid() != dir.uid && c.uid() != child.uid) {
-            throw new FsException(Errno.EPERM);
-        }
+        Access.check(c, in.mode, in.uid, in.gid, mask);
     }
 
     private static void requireDir(Ext2Inode dir) throws FsException {
-        if (!dir.isDir()) throw new FsException(Errno.ENOTDIR);
+        if (!dir.isDir()) throw FsException.of(Errno.ENOTDIR);
     }
 
-    // ---- SPI: lifecycle ----
+    // ---- SPI: ownership, capabilities ----
 
     @Override
-    public void destroy() {
-        if (destroyed) return;
-        ns.writeLock().lock();
+    public Set<Feature> features() {
+        return FEATURES;
+    }
+
+    @Override
+    public CachePolicy cachePolicy() {
+        return policy;
+    }
+
+    /**
+     * Unmounts: releases handles still open, frees unlinked inodes, writes everything back and
+     * marks the image clean. Called once by the owner; failures to write are thrown as
+     * {@link UncheckedIOException} after the image is closed (use {@link #unmount()} to get them
+     * as IOException).
+     */
+    @Override
+    public void close() {
         try {
-            for (Handle h : handles.values()) v.inodes.put(h.inode());
-            handles.clear();
-            destroyed = true;
-            v.close();
+            unmount();
         } catch (IOException e) {
-            System.getLogger(Ext2FileSystem.class.getName()).log(System.Logger.Level.ERROR, e.getMessage());
-        } finally {
-            ns.writeLock().unlock();
+            throw new UncheckedIOException(e);
         }
     }
 
-    /** Unmounts; like destroy() but reports failures. */
-    public void close() throws IOException {
-        if (destroyed) return;
+    /** Like {@link #close()}, reporting a failed final write as IOException. Idempotent. */
+    public void unmount() throws IOException {
         ns.writeLock().lock();
         try {
-            for (Handle h : handles.values()) v.inodes.put(h.inode());
+            if (closed) return;
+            for (Handle h : handles.values()) v.inodes.closed(h.inode());
             handles.clear();
-            destroyed = true;
+            closed = true;
             v.close();
         } finally {
             ns.writeLock().unlock();
@@ -246,23 +252,26 @@ public final class Ext2FileSystem implements FileSystem {
     // ---- names and attributes ----
 
     @Override
-    public Entry lookup(Caller c, long parent, String name) throws FsException {
-        byte[] n = name(name);
+    public Entry lookup(Caller c, long parent, Name name) throws FsException {
         ns.readLock().lock();
         Ext2Inode dir = null, child = null;
         try {
             dir = get(parent);
             requireDir(dir);
-            perm(c, dir, 1);
-            Directory.Slot s;
-            dir.lock.readLock().lock();
-            try {
-                s = v.dirs.find(dir, n);
-            } finally {
-                dir.lock.readLock().unlock();
+            perm(c, dir, Access.X);
+            if (name.isDot() || (dir.number == 2 && name.isDotDot())) {
+                child = v.inodes.get(dir.number); // "." (and the root's ".."): the directory itself
+            } else {
+                Directory.Slot s;
+                dir.lock.readLock().lock();
+                try {
+                    s = v.dirs.find(dir, name);
+                } finally {
+                    dir.lock.readLock().unlock();
+                }
+                if (s == null) throw FsException.of(Errno.ENOENT);
+                child = getChild(dir, s.ino());
             }
-            if (s == null) throw new FsException(Errno.ENOENT);
-            child = getChild(dir, s.ino());
             child.lock.readLock().lock();
             try {
                 return entry(child);
@@ -277,11 +286,23 @@ public final class Ext2FileSystem implements FileSystem {
 
     @Override
     public void forget(long ino, long nlookup) {
-        if (destroyed) return;
+        if (closed || nlookup <= 0) return;
+        int ext;
         try {
-            v.inodes.forget(toExt(ino), nlookup);
-        } catch (FsException ignored) {
-            // an id we never handed out
+            ext = toExt(ino);
+        } catch (FsException e) {
+            return; // an id we never handed out
+        }
+        v.inodes.forget(ext, nlookup);
+    }
+
+    @Override
+    public void retain(long ino, long n) throws FsException {
+        Ext2Inode in = get(ino);
+        try {
+            if (n > 0) v.inodes.addLookups(in, n);
+        } finally {
+            put(in);
         }
     }
 
@@ -307,52 +328,26 @@ public final class Ext2FileSystem implements FileSystem {
         try {
             in.lock.writeLock().lock();
             try {
+                SetAttr req = a;
+                if (a.has(SetAttr.SIZE) && a.fh() >= 0 && !writableHandle(in, a.fh())) {
+                    req = a.withFh(-1); // not a handle open for writing: check as a path truncate
+                }
+                SetAttr ch = Access.checkSetattr(c, attr(in), req);
+                if (ch.has(SetAttr.SIZE) && ch.size() < 0) throw FsException.of(Errno.EINVAL);
                 long now = Ext2Inode.nowNs();
-                boolean isOwner = owner(c, in);
-                if (a.has(SetAttr.MODE)) {
-                    if (!isOwner) throw new FsException(Errno.EPERM);
-                    int m = a.mode() & 07777;
-                    if (!c.isRoot() && c.gid() != in.gid) m &= ~FileType.S_ISGID;
-                    in.mode = (in.mode & FileType.S_IFMT) | m;
+                if (ch.has(SetAttr.SIZE) && ch.size() != in.size) {
+                    v.io.truncate(in, ch.size());
+                    if (in.size > Integer.MAX_VALUE) v.noteLargeFile();
+                    in.setMtime(now);
                 }
-                if (a.has(SetAttr.UID) || a.has(SetAttr.GID)) {
-                    int nu = a.has(SetAttr.UID) ? a.uid() : in.uid;
-                    int ng = a.has(SetAttr.GID) ? a.gid() : in.gid;
-                    if (!c.isRoot() && (nu != in.uid || c.uid() != in.uid || (ng != in.gid && ng != c.gid()))) {
-                        throw new FsException(Errno.EPERM);
-                    }
-                    if ((nu != in.uid || ng != in.gid) && !in.isDir()) {
-                        in.mode &= ~FileType.S_ISUID;
-                        if ((in.mode & 010) != 0) in.mode &= ~FileType.S_ISGID;
-                    }
-                    in.uid = nu;
-                    in.gid = ng;
-                }
-                if (a.has(SetAttr.KILL_SUIDGID) && !in.isDir()) {
-                    in.mode &= ~FileType.S_ISUID;
-                    if ((in.mode & 010) != 0) in.mode &= ~FileType.S_ISGID;
-                }
-                if (a.has(SetAttr.SIZE)) {
-                    if (in.isDir()) throw new FsException(Errno.EISDIR);
-                    if (!in.isReg()) throw new FsException(Errno.EINVAL);
-                    Handle h = a.fh() >= 0 ? handles.get(a.fh()) : null;
-                    if (h == null || (h.flags() & O_ACCMODE) == 0) perm(c, in, 2);
-                    if (a.size() < 0) throw new FsException(Errno.EINVAL);
-                    if (a.size() != in.size) {
-                        v.io.truncate(in, a.size());
-                        if (in.size > Integer.MAX_VALUE) v.noteLargeFile();
-                        in.setMtime(now);
-                    }
-                }
-                if (a.has(SetAttr.ATIME) || a.has(SetAttr.MTIME)) {
-                    if (!isOwner) throw new FsException(Errno.EPERM);
-                }
-                if ((a.has(SetAttr.ATIME_NOW) || a.has(SetAttr.MTIME_NOW)) && !isOwner) perm(c, in, 2);
-                if (a.has(SetAttr.ATIME_NOW)) in.setAtime(now);
-                else if (a.has(SetAttr.ATIME)) in.setAtime(a.atimeNs());
-                if (a.has(SetAttr.MTIME_NOW)) in.setMtime(now);
-                else if (a.has(SetAttr.MTIME)) in.setMtime(a.mtimeNs());
-                in.setCtime(a.has(SetAttr.CTIME) ? a.ctimeNs() : now);
+                if (ch.has(SetAttr.MODE)) in.mode = (in.mode & FileType.S_IFMT) | (ch.mode() & 07777);
+                if (ch.has(SetAttr.UID) && ch.uid() != -1) in.uid = ch.uid();
+                if (ch.has(SetAttr.GID) && ch.gid() != -1) in.gid = ch.gid();
+                if (ch.has(SetAttr.ATIME_NOW)) in.setAtime(now);
+                else if (ch.has(SetAttr.ATIME)) in.setAtime(ch.atimeNs());
+                if (ch.has(SetAttr.MTIME_NOW)) in.setMtime(now);
+                else if (ch.has(SetAttr.MTIME) || ch.has(SetAttr.MTIME_CACHED)) in.setMtime(ch.mtimeNs());
+                in.setCtime(ch.has(SetAttr.CTIME) ? ch.ctimeNs() : now);
                 v.inodes.write(in);
                 done();
                 return policy.attr(attr(in));
@@ -364,14 +359,19 @@ public final class Ext2FileSystem implements FileSystem {
         }
     }
 
+    private boolean writableHandle(Ext2Inode in, long fh) {
+        Handle h = handles.get(fh);
+        return h != null && h.inode() == in && OpenFlags.writes(h.flags());
+    }
+
     @Override
-    public String readlink(Caller c, long ino) throws FsException {
+    public byte[] readlink(Caller c, long ino) throws FsException {
         Ext2Inode in = get(ino);
         try {
             in.lock.readLock().lock();
             try {
-                if (!in.isLnk()) throw new FsException(Errno.EINVAL);
-                return new String(linkTarget(in), StandardCharsets.UTF_8);
+                if (!in.isLnk()) throw FsException.of(Errno.EINVAL);
+                return linkTarget(in);
             } finally {
                 in.lock.readLock().unlock();
             }
@@ -380,10 +380,11 @@ public final class Ext2FileSystem implements FileSystem {
         }
     }
 
+    /** The target bytes: inside i_block (fast symlink) or in the first data block. */
     private byte[] linkTarget(Ext2Inode in) throws FsException {
-        if (in.size >= v.bs || in.size < 0) throw Corrupt.eio("symlink inode " + in.ino + ": size " + in.size);
+        if (in.size >= v.bs || in.size < 0) throw Corrupt.eio("symlink inode " + in.number + ": size " + in.size);
         if (in.isFastSymlink(v.bs)) {
-            if (in.size >= 60) throw Corrupt.eio("fast symlink inode " + in.ino + ": size " + in.size);
+            if (in.size >= 60) throw Corrupt.eio("fast symlink inode " + in.number + ": size " + in.size);
             ByteBuffer b = ByteBuffer.allocate(60).order(ByteOrder.LITTLE_ENDIAN);
             for (int x : in.block) b.putInt(x);
             return Arrays.copyOf(b.array(), (int) in.size);
@@ -395,32 +396,33 @@ public final class Ext2FileSystem implements FileSystem {
 
     // ---- creation ----
 
-    /** Checks common to every new name in {@code dir}. Caller holds ns exclusively. */
-    private void checkNewName(Caller c, Ext2Inode dir, byte[] n) throws FsException {
+    /**
+     * Checks common to every new name in {@code dir}, in the kernel's order: a directory, search
+     * permission, "." and ".." (they always exist), the name, a directory still linked, then write
+     * permission. Caller holds ns exclusively.
+     */
+    private void checkNewName(Caller c, Ext2Inode dir, Name n) throws FsException {
         requireDir(dir);
-        if (dir.links == 0) throw new FsException(Errno.ENOENT);
-        perm(c, dir, 3);
-        if (v.dirs.find(dir, n) != null) throw new FsException(Errno.EEXIST);
+        perm(c, dir, Access.X);
+        if (n.isDotOrDotDot() || v.dirs.find(dir, n) != null) throw FsException.of(Errno.EEXIST);
+        if (dir.links == 0) throw FsException.of(Errno.ENOENT);
+        Access.checkCreate(c, attr(dir));
     }
 
-    /** Allocates and initialises an inode; nothing is linked yet. Returned pinned and stored. */
+    /** Allocates and initialises an inode; nothing is linked yet. Returned pinned. */
     private Ext2Inode newInode(Caller c, Ext2Inode dir, int mode) throws FsException {
+        Access.Ownership o = Access.newObject(c, attr(dir), mode);
         boolean isDir = FileType.isDir(mode);
-        int ino = v.ialloc.alloc(dir.ino, isDir);
-        Ext2Inode in = v.inodes.create(ino);
-        in.mode = mode;
-        in.uid = c.uid();
-        in.gid = c.gid();
-        if ((dir.mode & FileType.S_ISGID) != 0) {
-            in.gid = dir.gid;
-            if (isDir) in.mode |= FileType.S_ISGID;
-        }
+        int ino = v.ialloc.alloc(dir.number, isDir);
+        Ext2Inode in = v.inodes.create(ino, random.nextInt());
+        in.mode = o.mode();
+        in.uid = o.uid();
+        in.gid = o.gid();
         long now = Ext2Inode.nowNs();
         in.setAtime(now);
         in.setMtime(now);
         in.setCtime(now);
         in.links = isDir ? 2 : 1;
-        in.generation = random.nextInt();
         in.flags = 0;
         return in;
     }
@@ -433,10 +435,10 @@ public final class Ext2FileSystem implements FileSystem {
             in.size = 0;
             in.dtime = System.currentTimeMillis() / 1000;
             v.inodes.write(in);
-            v.ialloc.free(in.ino, in.isDir());
+            v.ialloc.free(in.number, in.isDir());
         } catch (FsException e) {
             System.getLogger(Ext2FileSystem.class.getName()).log(System.Logger.Level.WARNING,
-                    "ext2: could not undo allocation of inode " + in.ino + ": " + e.getMessage());
+                    "ext2: could not undo allocation of inode " + in.number + ": " + e.getMessage());
         }
         in.freed = true;
         v.inodes.put(in);
@@ -449,23 +451,16 @@ public final class Ext2FileSystem implements FileSystem {
         v.inodes.write(dir);
     }
 
-    /** Links a fresh inode into dir under n; on failure the inode is abandoned. */
-    /** The last step of every create: the inode reaches the table, gets its name, and one lookup reference is handed out. */
-    private Entry publish(Caller c, Ext2Inode dir, byte[] name, Ext2Inode in) throws FsException {
+    /**
+     * The last step of every create: the inode reaches the table and gets its name; on failure it
+     * is abandoned. The inode stays pinned (the caller hands out an entry and puts it).
+     */
+    private void publish(Caller c, Ext2Inode dir, Name name, Ext2Inode in) throws FsException {
         v.inodes.write(in);
-        linkNew(c, dir, name, in);
-        try {
-            return entry(in);
-        } finally {
-            put(in);
-        }
-    }
-
-    private void linkNew(Caller c, Ext2Inode dir, byte[] n, Ext2Inode in) throws FsException {
         try {
             dir.lock.writeLock().lock();
             try {
-                v.dirs.add(dir, n, in.ino, Directory.ftypeOfMode(in.mode), c.isRoot());
+                v.dirs.add(dir, name, in.number, Directory.ftypeOfMode(in.mode), c.isRoot());
                 if (in.isDir()) dir.links++;
                 touchDir(dir);
             } finally {
@@ -493,105 +488,116 @@ public final class Ext2FileSystem implements FileSystem {
         }
     }
 
-    private Entry createNode(Caller c, long parent, String name, int mode, int rdev) throws FsException {
-        byte[] n = name(name);
-        return exclusive(() -> {
-            Ext2Inode dir = get(parent);
-            try {
-                checkNewName(c, dir, n);
-                Ext2Inode in = newInode(c, dir, mode);
-                int t = mode & FileType.S_IFMT;
-                if (t == FileType.S_IFCHR || t == FileType.S_IFBLK) setRdev(in, rdev);
-                return publish(c, dir, n, in);
-            } finally {
-                put(dir);
-            }
-        });
+    /** Creates a non-directory, non-symlink inode; returns it pinned and published. */
+    private Ext2Inode createNode(Caller c, Ext2Inode dir, Name n, int mode, int rdev) throws FsException {
+        checkNewName(c, dir, n);
+        int t = mode & FileType.S_IFMT;
+        boolean device = t == FileType.S_IFCHR || t == FileType.S_IFBLK;
+        // CAP_MKNOD, after the create checks as in vfs_mknod; a whiteout (char 0/0) needs none
+        if (device && !c.isRoot() && !(t == FileType.S_IFCHR && rdev == 0)) throw FsException.of(Errno.EPERM);
+        Ext2Inode in = newInode(c, dir, mode);
+        if (device) setRdev(in, rdev);
+        publish(c, dir, n, in);
+        return in;
     }
 
     @Override
-    public Entry mknod(Caller c, long parent, String name, int mode, int rdev, int umask) throws FsException {
+    public Entry mknod(Caller c, long parent, Name name, int mode, int rdev, int umask) throws FsException {
         int t = mode & FileType.S_IFMT;
         if (t == 0) t = FileType.S_IFREG;
-        if (t == FileType.S_IFDIR || t == FileType.S_IFLNK) throw new FsException(Errno.EINVAL);
-        if ((t == FileType.S_IFCHR || t == FileType.S_IFBLK) && !c.isRoot()) throw new FsException(Errno.EPERM);
-        return createNode(c, parent, name, t | (mode & ~umask & 07777), rdev);
-    }
-
-    @Override
-    public Entry mkdir(Caller c, long parent, String name, int mode, int umask) throws FsException {
-        byte[] n = name(name);
+        if (t == FileType.S_IFDIR) throw FsException.of(Errno.EPERM);
+        if (t != FileType.S_IFREG && t != FileType.S_IFCHR && t != FileType.S_IFBLK && t != FileType.S_IFIFO
+                && t != FileType.S_IFSOCK) {
+            throw FsException.of(Errno.EINVAL);
+        }
+        int m = Access.applyUmask(t | (mode & 07777), umask);
         return exclusive(() -> {
-            Ext2Inode dir = get(parent);
+            Ext2Inode dir = get(parent), in = null;
             try {
-                checkNewName(c, dir, n);
-                if (dir.links >= LINK_MAX) throw new FsException(Errno.EMLINK);
-                Ext2Inode in = newInode(c, dir, FileType.S_IFDIR | (mode & ~umask & 07777));
-                try {
-                    v.dirs.initBlock(in, dir.ino, c.isRoot());
-                } catch (FsException e) {
-                    abandon(in);
-                    throw e;
-                }
-                return publish(c, dir, n, in);
+                in = createNode(c, dir, name, m, rdev);
+                return entry(in);
             } finally {
-                put(dir);
+                put(in, dir);
             }
         });
     }
 
     @Override
-    public Entry symlink(Caller c, long parent, String name, String target) throws FsException {
-        byte[] n = name(name);
-        byte[] t = target.getBytes(StandardCharsets.UTF_8);
-        if (t.length >= v.bs) throw new FsException(Errno.ENAMETOOLONG);
-        if (t.length == 0) throw new FsException(Errno.ENOENT);
+    public Entry mkdir(Caller c, long parent, Name name, int mode, int umask) throws FsException {
+        int m = Access.applyUmask(FileType.S_IFDIR | (mode & 01777), umask);
         return exclusive(() -> {
-            Ext2Inode dir = get(parent);
+            Ext2Inode dir = get(parent), in = null;
             try {
-                checkNewName(c, dir, n);
-                Ext2Inode in = newInode(c, dir, FileType.S_IFLNK | 0777);
+                checkNewName(c, dir, name);
+                if (dir.links >= LINK_MAX) throw FsException.of(Errno.EMLINK);
+                Ext2Inode fresh = newInode(c, dir, m);
+                try {
+                    v.dirs.initBlock(fresh, dir.number, c.isRoot());
+                } catch (FsException e) {
+                    abandon(fresh);
+                    throw e;
+                }
+                publish(c, dir, name, fresh);
+                in = fresh;
+                return entry(in);
+            } finally {
+                put(in, dir);
+            }
+        });
+    }
+
+    @Override
+    public Entry symlink(Caller c, long parent, Name name, byte[] target) throws FsException {
+        byte[] t = target.clone();
+        if (t.length >= v.bs) throw FsException.of(Errno.ENAMETOOLONG);
+        if (t.length == 0) throw FsException.of(Errno.ENOENT);
+        return exclusive(() -> {
+            Ext2Inode dir = get(parent), in = null;
+            try {
+                checkNewName(c, dir, name);
+                Ext2Inode fresh = newInode(c, dir, FileType.S_IFLNK | 0777);
                 try {
                     if (t.length < 60) {
                         ByteBuffer b = ByteBuffer.allocate(60).order(ByteOrder.LITTLE_ENDIAN);
                         b.put(t).flip();
                         b.limit(60);
-                        for (int i = 0; i < 15; i++) in.block[i] = b.getInt(i * 4);
-                        in.size = t.length;
+                        for (int i = 0; i < 15; i++) fresh.block[i] = b.getInt(i * 4);
+                        fresh.size = t.length;
                     } else {
-                        in.lock.writeLock().lock();
+                        fresh.lock.writeLock().lock();
                         try {
-                            v.io.write(in, 0, ByteBuffer.wrap(t), c.isRoot());
+                            v.io.write(fresh, 0, ByteBuffer.wrap(t), c.isRoot());
                         } finally {
-                            in.lock.writeLock().unlock();
+                            fresh.lock.writeLock().unlock();
                         }
-                        if (in.size != t.length) throw new FsException(Errno.ENOSPC);
+                        if (fresh.size != t.length) throw FsException.of(Errno.ENOSPC);
                     }
                 } catch (FsException e) {
-                    abandon(in);
+                    abandon(fresh);
                     throw e;
                 }
-                return publish(c, dir, n, in);
+                publish(c, dir, name, fresh);
+                in = fresh;
+                return entry(in);
             } finally {
-                put(dir);
+                put(in, dir);
             }
         });
     }
 
     @Override
-    public Entry link(Caller c, long ino, long newParent, String newName) throws FsException {
-        byte[] n = name(newName);
+    public Entry link(Caller c, long ino, long newParent, Name newName) throws FsException {
         return exclusive(() -> {
             Ext2Inode in = get(ino), dir = null;
             try {
                 dir = get(newParent);
-                if (in.isDir()) throw new FsException(Errno.EPERM);
-                checkNewName(c, dir, n);
-                if (in.links >= LINK_MAX) throw new FsException(Errno.EMLINK);
-                if (in.links == 0) throw new FsException(Errno.ENOENT);
+                checkNewName(c, dir, newName);
+                if (in.isDir()) throw FsException.of(Errno.EPERM);
+                if (in.links >= LINK_MAX) throw FsException.of(Errno.EMLINK);
+                if (in.links == 0) throw FsException.of(Errno.ENOENT);
                 dir.lock.writeLock().lock();
                 try {
-                    v.dirs.add(dir, n, in.ino, Directory.ftypeOfMode(in.mode), c.isRoot());
+                    v.dirs.add(dir, newName, in.number, Directory.ftypeOfMode(in.mode), c.isRoot());
                     touchDir(dir);
                 } finally {
                     dir.lock.writeLock().unlock();
@@ -614,40 +620,39 @@ public final class Ext2FileSystem implements FileSystem {
     // ---- removal and rename ----
 
     @Override
-    public void unlink(Caller c, long parent, String name) throws FsException {
-        byte[] n = name(name);
+    public void unlink(Caller c, long parent, Name name) throws FsException {
         exclusive(() -> {
-            remove(c, parent, n, false);
+            remove(c, parent, name, false);
             return null;
         });
     }
 
     @Override
-    public void rmdir(Caller c, long parent, String name) throws FsException {
-        if (name.equals(".")) throw new FsException(Errno.EINVAL);
-        if (name.equals("..")) throw new FsException(Errno.ENOTEMPTY);
-        byte[] n = name(name);
+    public void rmdir(Caller c, long parent, Name name) throws FsException {
         exclusive(() -> {
-            remove(c, parent, n, true);
+            remove(c, parent, name, true);
             return null;
         });
     }
 
-    private void remove(Caller c, long parent, byte[] n, boolean isRmdir) throws FsException {
+    private void remove(Caller c, long parent, Name n, boolean isRmdir) throws FsException {
         Ext2Inode dir = get(parent), child = null;
         try {
             requireDir(dir);
-            perm(c, dir, 3);
+            perm(c, dir, Access.X);
+            if (n.isDotOrDotDot()) { // as do_rmdir / do_unlinkat answer for these names
+                throw FsException.of(!isRmdir ? Errno.EISDIR : n.isDot() ? Errno.EINVAL : Errno.ENOTEMPTY);
+            }
             Directory.Slot s = v.dirs.find(dir, n);
-            if (s == null) throw new FsException(Errno.ENOENT);
+            if (s == null) throw FsException.of(Errno.ENOENT);
             child = getChild(dir, s.ino());
-            sticky(c, dir, child);
+            Access.checkRemove(c, attr(dir), attr(child));
             if (isRmdir) {
-                if (!child.isDir()) throw new FsException(Errno.ENOTDIR);
-                if (child.ino == 2) throw new FsException(Errno.EBUSY);
-                if (!v.dirs.isEmpty(child)) throw new FsException(Errno.ENOTEMPTY);
+                if (!child.isDir()) throw FsException.of(Errno.ENOTDIR);
+                if (child.number == 2) throw FsException.of(Errno.EBUSY);
+                if (!v.dirs.isEmpty(child)) throw FsException.of(Errno.ENOTEMPTY);
             } else if (child.isDir()) {
-                throw new FsException(Errno.EISDIR);
+                throw FsException.of(Errno.EISDIR);
             }
             lockBoth(dir, child);
             try {
@@ -670,7 +675,7 @@ public final class Ext2FileSystem implements FileSystem {
     }
 
     private static void lockBoth(Ext2Inode a, Ext2Inode b) {
-        Ext2Inode first = a.ino <= b.ino ? a : b, second = first == a ? b : a;
+        Ext2Inode first = a.number <= b.number ? a : b, second = first == a ? b : a;
         first.lock.writeLock().lock();
         if (second != first) second.lock.writeLock().lock();
     }
@@ -681,18 +686,17 @@ public final class Ext2FileSystem implements FileSystem {
     }
 
     @Override
-    public void rename(Caller c, long parent, String name, long newParent, String newName, int flags)
+    public void rename(Caller c, long parent, Name name, long newParent, Name newName, int flags)
             throws FsException {
-        if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) != 0) throw new FsException(Errno.EINVAL);
-        if ((flags & RENAME_NOREPLACE) != 0 && (flags & RENAME_EXCHANGE) != 0) throw new FsException(Errno.EINVAL);
-        if (name.equals(".") || name.equals("..") || newName.equals(".") || newName.equals("..")) {
-            throw new FsException(Errno.EINVAL);
-        }
-        byte[] n1 = name(name), n2 = name(newName);
+        if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) != 0) throw FsException.of(Errno.EINVAL);
+        if ((flags & RENAME_NOREPLACE) != 0 && (flags & RENAME_EXCHANGE) != 0) throw FsException.of(Errno.EINVAL);
+        // do_renameat2: "." or ".." on either side is EBUSY (EEXIST for a NOREPLACE target)
+        if (name.isDotOrDotDot()) throw FsException.of(Errno.EBUSY);
+        if (newName.isDotOrDotDot()) throw FsException.of((flags & RENAME_NOREPLACE) != 0 ? Errno.EEXIST : Errno.EBUSY);
         exclusive(() -> {
             List<Ext2Inode> pinned = new ArrayList<>();
             try {
-                doRename(c, parent, n1, newParent, n2, flags, pinned);
+                doRename(c, parent, name, newParent, newName, flags, pinned);
             } finally {
                 for (Ext2Inode in : pinned) v.inodes.put(in);
             }
@@ -700,60 +704,52 @@ public final class Ext2FileSystem implements FileSystem {
         });
     }
 
-    private Ext2Inode pin(List<Ext2Inode> pinned, Ext2Inode in) {
+    private static Ext2Inode pin(List<Ext2Inode> pinned, Ext2Inode in) {
         pinned.add(in);
         return in;
     }
 
-    private void doRename(Caller c, long parent, byte[] n1, long newParent, byte[] n2, int flags,
+    private void doRename(Caller c, long parent, Name n1, long newParent, Name n2, int flags,
                           List<Ext2Inode> pinned) throws FsException {
         Ext2Inode p1 = pin(pinned, get(parent));
         Ext2Inode p2 = pin(pinned, get(newParent));
         requireDir(p1);
         requireDir(p2);
-        perm(c, p1, 3);
-        perm(c, p2, 3);
+        perm(c, p1, Access.X);
+        perm(c, p2, Access.X);
         Directory.Slot s1 = v.dirs.find(p1, n1);
-        if (s1 == null) throw new FsException(Errno.ENOENT);
+        if (s1 == null) throw FsException.of(Errno.ENOENT);
         Ext2Inode src = pin(pinned, getChild(p1, s1.ino()));
         Directory.Slot s2 = v.dirs.find(p2, n2);
         Ext2Inode dst = s2 == null ? null : pin(pinned, getChild(p2, s2.ino()));
         boolean exchange = (flags & RENAME_EXCHANGE) != 0;
-        if (exchange && dst == null) throw new FsException(Errno.ENOENT);
-        if (dst != null && (flags & RENAME_NOREPLACE) != 0) throw new FsException(Errno.EEXIST);
-        if (dst == src) return; // two names of the same inode: nothing to do
-        sticky(c, p1, src);
-        if (dst != null) sticky(c, p2, dst);
+        if (exchange && dst == null) throw FsException.of(Errno.ENOENT);
+        if (dst != null && (flags & RENAME_NOREPLACE) != 0) throw FsException.of(Errno.EEXIST);
         boolean crossDir = p1 != p2;
-        if (crossDir && src.isDir()) {
-            perm(c, src, 2); // its ".." changes
-            checkNotAncestor(src, p2);
-        }
-        if (exchange && crossDir && dst.isDir()) {
-            perm(c, dst, 2);
-            checkNotAncestor(dst, p1);
-        }
+        if (crossDir && src.isDir()) checkNotAncestor(src, p2);
+        if (exchange && crossDir && dst.isDir()) checkNotAncestor(dst, p1);
+        if (dst == src) return; // two names of the same inode: nothing to do (vfs_rename, before any check)
+        Access.checkRename(c, attr(p1), attr(src), attr(p2), dst == null ? null : attr(dst), exchange);
         if (!exchange && dst != null) {
-            if (src.isDir() && !dst.isDir()) throw new FsException(Errno.ENOTDIR);
-            if (!src.isDir() && dst.isDir()) throw new FsException(Errno.EISDIR);
-            if (dst.isDir() && !v.dirs.isEmpty(dst)) throw new FsException(Errno.ENOTEMPTY);
+            if (src.isDir() && !dst.isDir()) throw FsException.of(Errno.ENOTDIR);
+            if (!src.isDir() && dst.isDir()) throw FsException.of(Errno.EISDIR);
+            if (dst.isDir() && !v.dirs.isEmpty(dst)) throw FsException.of(Errno.ENOTEMPTY);
         }
         if (!exchange && crossDir && src.isDir() && dst == null && p2.links >= LINK_MAX) {
-            throw new FsException(Errno.EMLINK);
+            throw FsException.of(Errno.EMLINK);
         }
-        List<Ext2Inode> locked = new ArrayList<>(new java.util.TreeSet<>(
-                java.util.Comparator.comparingInt((Ext2Inode x) -> x.ino)) {{
-                    add(p1); add(p2); add(src); if (dst != null) add(dst);
-                }});
+        java.util.TreeMap<Integer, Ext2Inode> byNumber = new java.util.TreeMap<>();
+        for (Ext2Inode x : new Ext2Inode[] {p1, p2, src, dst}) if (x != null) byNumber.put(x.number, x);
+        List<Ext2Inode> locked = new ArrayList<>(byNumber.values());
         for (Ext2Inode x : locked) x.lock.writeLock().lock();
         try {
             long now = Ext2Inode.nowNs();
             if (exchange) {
-                v.dirs.retarget(p1, s1, dst.ino, Directory.ftypeOfMode(dst.mode));
-                v.dirs.retarget(p2, s2, src.ino, Directory.ftypeOfMode(src.mode));
+                v.dirs.retarget(p1, s1, dst.number, Directory.ftypeOfMode(dst.mode));
+                v.dirs.retarget(p2, s2, src.number, Directory.ftypeOfMode(src.mode));
                 if (crossDir) {
-                    if (src.isDir()) setDotDot(src, p2.ino);
-                    if (dst.isDir()) setDotDot(dst, p1.ino);
+                    if (src.isDir()) setDotDot(src, p2.number);
+                    if (dst.isDir()) setDotDot(dst, p1.number);
                     if (src.isDir() && !dst.isDir()) { p1.links--; p2.links++; }
                     if (dst.isDir() && !src.isDir()) { p2.links--; p1.links++; }
                 }
@@ -761,7 +757,7 @@ public final class Ext2FileSystem implements FileSystem {
                 v.inodes.write(dst);
             } else {
                 if (dst != null) {
-                    v.dirs.retarget(p2, s2, src.ino, Directory.ftypeOfMode(src.mode));
+                    v.dirs.retarget(p2, s2, src.number, Directory.ftypeOfMode(src.mode));
                     if (dst.isDir()) {
                         dst.links = 0;
                         p2.links--; // dst's ".." is gone
@@ -771,13 +767,13 @@ public final class Ext2FileSystem implements FileSystem {
                     dst.setCtime(now);
                     v.inodes.write(dst);
                 } else {
-                    v.dirs.add(p2, n2, src.ino, Directory.ftypeOfMode(src.mode), c.isRoot());
+                    v.dirs.add(p2, n2, src.number, Directory.ftypeOfMode(src.mode), c.isRoot());
                 }
                 Directory.Slot again = v.dirs.find(p1, n1); // add() may have reshaped p1's block
-                if (again == null || again.ino() != src.ino) throw Corrupt.eio("rename: source entry vanished");
+                if (again == null || again.ino() != src.number) throw Corrupt.eio("rename: source entry vanished");
                 v.dirs.remove(p1, again);
                 if (crossDir && src.isDir()) {
-                    setDotDot(src, p2.ino);
+                    setDotDot(src, p2.number);
                     p1.links--;
                     p2.links++;
                 }
@@ -796,28 +792,28 @@ public final class Ext2FileSystem implements FileSystem {
     }
 
     private void setDotDot(Ext2Inode dir, int parentIno) throws FsException {
-        Directory.Slot dd = v.dirs.find(dir, new byte[] {'.', '.'});
-        if (dd == null) throw Corrupt.eio("directory " + dir.ino + " has no '..'");
+        Directory.Slot dd = v.dirs.find(dir, Name.DOTDOT);
+        if (dd == null) throw Corrupt.eio("directory " + dir.number + " has no '..'");
         v.dirs.retarget(dir, dd, parentIno, Directory.FT_DIR);
         v.inodes.write(dir);
     }
 
     /** EINVAL if {@code dir} is {@code target} or one of its ancestors (a directory into itself). */
     private void checkNotAncestor(Ext2Inode dir, Ext2Inode target) throws FsException {
-        int cur = target.ino;
+        int cur = target.number;
         for (int depth = 0; depth < 65536; depth++) {
-            if (cur == dir.ino) throw new FsException(Errno.EINVAL);
+            if (cur == dir.number) throw FsException.of(Errno.EINVAL);
             if (cur == 2) return;
             Ext2Inode x = v.inodes.get(cur);
             try {
-                Directory.Slot dd = v.dirs.find(x, new byte[] {'.', '.'});
+                Directory.Slot dd = v.dirs.find(x, Name.DOTDOT);
                 if (dd == null) throw Corrupt.eio("directory " + cur + " has no '..'");
                 cur = dd.ino();
             } finally {
                 v.inodes.put(x);
             }
         }
-        throw Corrupt.eio("directory loop above inode " + target.ino);
+        throw Corrupt.eio("directory loop above inode " + target.number);
     }
 
     // ---- files ----
@@ -825,61 +821,72 @@ public final class Ext2FileSystem implements FileSystem {
     @Override
     public Opened open(Caller c, long ino, int flags) throws FsException {
         Ext2Inode in = get(ino);
-        boolean keep = false;
         try {
-            int acc = flags & O_ACCMODE;
-            if (in.isDir() && acc != 0) throw new FsException(Errno.EISDIR);
-            if (acc != 0 || (flags & O_TRUNC) != 0) {
-                if (v.readOnly && in.isReg()) throw new FsException(Errno.EROFS);
-            }
-            int mask = acc == 0 ? 4 : acc == O_WRONLY ? 2 : 6;
-            perm(c, in, mask);
-            if ((flags & O_TRUNC) != 0 && in.isReg() && acc != 0) {
+            boolean trunc = (flags & OpenFlags.O_TRUNC) != 0;
+            boolean writes = OpenFlags.writes(flags) || trunc;
+            if (in.isLnk()) throw FsException.of(Errno.ELOOP);
+            if (in.isDir() && writes) throw FsException.of(Errno.EISDIR);
+            if (writes && v.readOnly && !in.isDevice()) throw FsException.of(Errno.EROFS);
+            Access.checkOpen(c, attr(in), flags);
+            if (trunc && in.isReg()) {
                 in.lock.writeLock().lock();
                 try {
+                    long now = Ext2Inode.nowNs();
                     if (in.size != 0) {
                         v.io.truncate(in, 0);
-                        long now = Ext2Inode.nowNs();
                         in.setMtime(now);
-                        in.setCtime(now);
-                        v.inodes.write(in);
-                        done();
                     }
+                    // an O_TRUNC open is a truncate: it clears set-id bits (do_truncate) and stamps ctime
+                    in.mode = Access.modeAfterWrite(c, in.mode);
+                    in.setCtime(now);
+                    v.inodes.write(in);
+                    done();
                 } finally {
                     in.lock.writeLock().unlock();
                 }
             }
-            long fh = nextFh.getAndIncrement();
-            handles.put(fh, new Handle(in, flags));
-            keep = true;
-            return policy.file(fh);
+            return policy.file(newHandle(in, flags & ~OpenFlags.O_TRUNC));
         } finally {
-            if (!keep) put(in);
+            put(in);
         }
     }
 
-    @Override
-    public Created create(Caller c, long parent, String name, int mode, int flags, int umask) throws FsException {
-        Entry e = createNode(c, parent, name, FileType.S_IFREG | (mode & ~umask & 07777), 0);
-        Ext2Inode in = v.inodes.get(toExt(e.ino()));
+    /** Registers an open handle on a pinned inode. */
+    private long newHandle(Ext2Inode in, int flags) {
         long fh = nextFh.getAndIncrement();
-        handles.put(fh, new Handle(in, flags & ~O_TRUNC));
-        return new Created(e, policy.file(fh));
+        v.inodes.opened(in);
+        handles.put(fh, new Handle(in, flags));
+        return fh;
+    }
+
+    @Override
+    public Created create(Caller c, long parent, Name name, int mode, int flags, int umask) throws FsException {
+        int m = Access.applyUmask(FileType.S_IFREG | (mode & 07777), umask);
+        return exclusive(() -> {
+            Ext2Inode dir = get(parent), in = null;
+            try {
+                in = createNode(c, dir, name, m, 0);
+                Entry e = entry(in);
+                return new Created(e, policy.file(newHandle(in, flags & ~OpenFlags.O_TRUNC)));
+            } finally {
+                put(in, dir);
+            }
+        });
     }
 
     private Handle handle(long ino, long fh) throws FsException {
         Handle h = handles.get(fh);
-        if (h == null || toSpi(h.inode().ino) != ino) throw new FsException(Errno.EBADF);
+        if (h == null || h.inode().ino() != ino) throw FsException.of(Errno.EBADF);
         return h;
     }
 
     @Override
     public int read(Caller c, long ino, long fh, long offset, ByteBuffer dst) throws FsException {
         Handle h = handle(ino, fh);
-        if ((h.flags() & O_ACCMODE) == O_WRONLY) throw new FsException(Errno.EBADF);
+        if (!OpenFlags.reads(h.flags())) throw FsException.of(Errno.EBADF);
         Ext2Inode in = h.inode();
-        if (in.isDir()) throw new FsException(Errno.EISDIR);
-        if (offset < 0) throw new FsException(Errno.EINVAL);
+        if (in.isDir()) throw FsException.of(Errno.EISDIR);
+        if (offset < 0) throw FsException.of(Errno.EINVAL);
         in.lock.readLock().lock();
         try {
             return v.io.read(in, offset, dst);
@@ -892,21 +899,19 @@ public final class Ext2FileSystem implements FileSystem {
     public int write(Caller c, long ino, long fh, long offset, ByteBuffer src, int writeFlags) throws FsException {
         rw();
         Handle h = handle(ino, fh);
-        if ((h.flags() & O_ACCMODE) == 0) throw new FsException(Errno.EBADF);
+        if (!OpenFlags.writes(h.flags())) throw FsException.of(Errno.EBADF);
         Ext2Inode in = h.inode();
-        if (!in.isReg()) throw new FsException(Errno.EINVAL);
-        if (offset < 0) throw new FsException(Errno.EINVAL);
+        if (!in.isReg()) throw FsException.of(Errno.EINVAL);
+        if (offset < 0) throw FsException.of(Errno.EINVAL);
         in.lock.writeLock().lock();
         try {
-            long off = (h.flags() & O_APPEND) != 0 && (writeFlags & WRITE_CACHE) == 0 ? in.size : offset;
-            int n = v.io.write(in, off, src, c.isRoot());
+            boolean append = (h.flags() & OpenFlags.O_APPEND) != 0 && (writeFlags & WRITE_CACHE) == 0;
+            int n = v.io.write(in, append ? in.size : offset, src, c.isRoot());
             long now = Ext2Inode.nowNs();
             in.setMtime(now);
             in.setCtime(now);
-            if ((writeFlags & WRITE_KILL_SUIDGID) != 0 || (!c.isRoot() && (in.mode & (FileType.S_ISUID | FileType.S_ISGID)) != 0)) {
-                in.mode &= ~FileType.S_ISUID;
-                if ((in.mode & 010) != 0) in.mode &= ~FileType.S_ISGID;
-            }
+            in.mode = (writeFlags & WRITE_KILL_SUIDGID) != 0 ? Access.killSuidGid(in.mode)
+                    : Access.modeAfterWrite(c, in.mode);
             if (in.size > Integer.MAX_VALUE) v.noteLargeFile();
             v.inodes.write(in);
             done();
@@ -919,7 +924,7 @@ public final class Ext2FileSystem implements FileSystem {
     @Override
     public void release(long ino, long fh, int flags) {
         Handle h = handles.remove(fh);
-        if (h != null) v.inodes.put(h.inode());
+        if (h != null) v.inodes.closed(h.inode());
     }
 
     @Override
@@ -934,14 +939,14 @@ public final class Ext2FileSystem implements FileSystem {
 
     @Override
     public long lseek(Caller c, long ino, long fh, long offset, int whence) throws FsException {
-        if (whence != SEEK_DATA && whence != SEEK_HOLE) throw new FsException(Errno.EINVAL);
+        if (whence != SEEK_DATA && whence != SEEK_HOLE) throw FsException.of(Errno.EINVAL);
         Ext2Inode in = get(ino);
         try {
             in.lock.readLock().lock();
             try {
-                if (offset < 0) throw new FsException(Errno.ENXIO);
+                if (offset < 0) throw FsException.of(Errno.ENXIO);
                 long r = v.io.seek(in, offset, whence == SEEK_DATA);
-                if (r < 0) throw new FsException(Errno.ENXIO);
+                if (r < 0) throw FsException.of(Errno.ENXIO);
                 return r;
             } finally {
                 in.lock.readLock().unlock();
@@ -958,11 +963,24 @@ public final class Ext2FileSystem implements FileSystem {
         Ext2Inode in = get(ino);
         try {
             requireDir(in);
-            perm(c, in, 4);
+            perm(c, in, Access.R);
             return policy.dir(0);
         } finally {
             put(in);
         }
+    }
+
+    /** The directory pinned, checked and read-locked for listing; the caller holds ns shared. */
+    private Ext2Inode listable(Caller c, long ino) throws FsException {
+        Ext2Inode dir = get(ino);
+        try {
+            requireDir(dir);
+            perm(c, dir, Access.R);
+        } catch (FsException e) {
+            put(dir);
+            throw e;
+        }
+        return dir;
     }
 
     @Override
@@ -970,14 +988,67 @@ public final class Ext2FileSystem implements FileSystem {
         ns.readLock().lock();
         Ext2Inode dir = null;
         try {
-            dir = get(ino);
-            requireDir(dir);
-            perm(c, dir, 4);
+            dir = listable(c, ino);
             dir.lock.readLock().lock();
             try {
                 v.dirs.list(dir, Math.max(0, cookie), e -> {
                     if (e.ino() == 1) return true; // never expose the bad-blocks inode
-                    return sink.add(e.nameString(), toSpi(e.ino()), Directory.dtypeOf(e.ftype()), e.next());
+                    Name n = e.nameOrNull();
+                    if (n == null) return true; // a corrupt name no SPI Name can hold (e2fsck reports it)
+                    return sink.add(n, Ext2Inode.spiId(e.ino()) & 0xffffffffL, Directory.dtypeOf(e.ftype()), e.next());
+                });
+            } finally {
+                dir.lock.readLock().unlock();
+            }
+        } finally {
+            put(dir);
+            ns.readLock().unlock();
+        }
+    }
+
+    /**
+     * Native READDIRPLUS: each child is loaded while its record is at hand (no second name lookup)
+     * and gets one lookup reference, dropped again if the sink refuses the entry. "." and "..", and
+     * records whose inode cannot be read, come without an entry.
+     */
+    @Override
+    public void readdirplus(Caller c, long ino, long fh, long cookie, DirPlusSink sink) throws FsException {
+        ns.readLock().lock();
+        Ext2Inode dir = null;
+        try {
+            dir = listable(c, ino);
+            Ext2Inode self = dir;
+            dir.lock.readLock().lock();
+            try {
+                v.dirs.list(dir, Math.max(0, cookie), e -> {
+                    if (e.ino() == 1) return true;
+                    Name n = e.nameOrNull();
+                    if (n == null) return true;
+                    long id = Ext2Inode.spiId(e.ino()) & 0xffffffffL;
+                    int dtype = Directory.dtypeOf(e.ftype());
+                    if (e.isDotOrDotDot()) return sink.add(n, id, dtype, e.next(), null);
+                    Ext2Inode child;
+                    try {
+                        child = getChild(self, e.ino());
+                    } catch (FsException corrupt) {
+                        return sink.add(n, id, dtype, e.next(), null);
+                    }
+                    try {
+                        Entry en;
+                        child.lock.readLock().lock();
+                        try {
+                            en = entry(child);
+                        } finally {
+                            child.lock.readLock().unlock();
+                        }
+                        if (sink.add(n, en.ino(), dtype, e.next(), en)) return true;
+                        // Refused: take the reference back. The child is linked (ns is held shared,
+                        // nothing can unlink it), so this only drops a count, never frees the inode.
+                        v.inodes.forget(child.number, 1);
+                        return false;
+                    } finally {
+                        put(child);
+                    }
                 });
             } finally {
                 dir.lock.readLock().unlock();
@@ -1003,52 +1074,40 @@ public final class Ext2FileSystem implements FileSystem {
         long free = g.totalFreeBlocks();
         long avail = Math.max(0, free - sb.rBlocksCount());
         return new StatFs(sb.blocksCount() - overhead, free, avail, sb.inodesCount(), g.totalFreeInodes(), v.bs,
-                NAME_MAX, v.bs);
+                Name.MAX, v.bs);
     }
 
     @Override
     public void access(Caller c, long ino, int mask) throws FsException {
         Ext2Inode in = get(ino);
         try {
-            if ((mask & 2) != 0 && v.readOnly && !in.isDevice()) throw new FsException(Errno.EROFS);
+            if ((mask & Access.W) != 0 && v.readOnly && !in.isDevice()) throw FsException.of(Errno.EROFS);
             perm(c, in, mask & 7);
         } finally {
             put(in);
         }
     }
 
-    private void xattrPerm(Caller c, Ext2Inode in, String name, boolean write) throws FsException {
-        if (name.startsWith("trusted.") && !c.isRoot()) throw new FsException(Errno.EPERM);
-        if (name.startsWith("security.") && write && !c.isRoot()) throw new FsException(Errno.EPERM);
-        if (name.startsWith("user.")) {
-            if (!in.isReg() && !in.isDir()) throw new FsException(write ? Errno.EPERM : Errno.ENODATA);
-            if (write && (in.mode & FileType.S_ISVTX) != 0 && in.isDir() && !owner(c, in)) {
-                throw new FsException(Errno.EPERM);
-            }
-            perm(c, in, write ? 2 : 4);
-        }
-        if (name.startsWith("system.")) throw new FsException(Errno.EOPNOTSUPP);
-    }
-
     @Override
-    public void setxattr(Caller c, long ino, String name, byte[] value, int flags) throws FsException {
+    public void setxattr(Caller c, long ino, XattrName name, byte[] value, int flags) throws FsException {
+        if ((flags & ~(XATTR_CREATE | XATTR_REPLACE)) != 0) throw FsException.of(Errno.EINVAL);
         rw();
-        changeXattr(c, ino, name, value == null ? new byte[0] : value, flags);
+        changeXattr(c, ino, name, value == null ? new byte[0] : value.clone(), flags);
     }
 
     @Override
-    public void removexattr(Caller c, long ino, String name) throws FsException {
+    public void removexattr(Caller c, long ino, XattrName name) throws FsException {
         rw();
         changeXattr(c, ino, name, null, 0);
     }
 
-    private void changeXattr(Caller c, long ino, String name, byte[] value, int flags) throws FsException {
+    private void changeXattr(Caller c, long ino, XattrName name, byte[] value, int flags) throws FsException {
         Ext2Inode in = get(ino);
         try {
             in.lock.writeLock().lock();
             try {
-                xattrPerm(c, in, name, true);
-                if (value != null && value.length > v.bs - 64) throw new FsException(Errno.E2BIG);
+                Access.checkXattr(c, attr(in), name, true);
+                if (value != null && value.length > v.bs - 64) throw FsException.of(Errno.E2BIG);
                 Xattrs.set(v, in, name, value, flags, c.isRoot());
                 in.setCtime(Ext2Inode.nowNs());
                 v.inodes.write(in);
@@ -1062,12 +1121,12 @@ public final class Ext2FileSystem implements FileSystem {
     }
 
     @Override
-    public byte[] getxattr(Caller c, long ino, String name) throws FsException {
+    public byte[] getxattr(Caller c, long ino, XattrName name) throws FsException {
         Ext2Inode in = get(ino);
         try {
             in.lock.readLock().lock();
             try {
-                xattrPerm(c, in, name, false);
+                Access.checkXattr(c, attr(in), name, false);
                 return Xattrs.get(v, in, name);
             } finally {
                 in.lock.readLock().unlock();
@@ -1078,16 +1137,15 @@ public final class Ext2FileSystem implements FileSystem {
     }
 
     @Override
-    public List<String> listxattr(Caller c, long ino) throws FsException {
+    public List<XattrName> listxattr(Caller c, long ino) throws FsException {
         Ext2Inode in = get(ino);
         try {
             in.lock.readLock().lock();
             try {
-                List<String> out = new ArrayList<>();
+                List<XattrName> out = new ArrayList<>();
                 for (XattrBlock.Attr a : Xattrs.list(v, in)) {
-                    String p = XattrBlock.prefix(a.index());
-                    if (p == null || (a.index() == 4 && !c.isRoot())) continue;
-                    out.add(a.fullName());
+                    XattrName n = a.fullName();
+                    if (n != null && Access.listable(c, n)) out.add(n);
                 }
                 return out;
             } finally {

@@ -1,5 +1,7 @@
 package io.strata.ext2;
 
+import io.strata.core.FileSystem;
+import io.strata.core.inode.InodeNode;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -7,37 +9,54 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 /**
  * An inode in memory: decoded fields plus the raw on-disk bytes (so fields we do not interpret, like
  * ext4's i_extra fields or in-inode xattrs, survive a rewrite). Also carries the runtime state of a
- * loaded inode: its lock, lookup/open/pin counts (see {@link InodeTable}).
+ * loaded inode: its lock, the lookup and open counts of core's {@link InodeNode} (whose id is the
+ * SPI id and whose generation is i_generation), and the pins of operations in progress (see
+ * {@link InodeTable}).
  *
  * <p>Fields are guarded by {@link #lock}: read lock for reading data/attributes, write lock for any
  * change. Directory contents are additionally guarded by the namespace lock of
  * {@link Ext2FileSystem}.
  */
-final class Ext2Inode {
+final class Ext2Inode extends InodeNode {
     static final int EXT2_INDEX_FL = 0x1000, EXT2_IMMUTABLE_FL = 0x10, EXT2_APPEND_FL = 0x20;
     static final int N_BLOCKS = 15;
 
-    final int ino;
+    /** The ext2 inode number (the SPI id differs for 1 and 2: see {@link #spiId}). */
+    final int number;
     final byte[] raw;
     final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
 
-    int mode, uid, gid, links, flags, generation;
+    int mode, uid, gid, links, flags;
     long size, blocks512, fileAcl;
     long atime, ctime, mtime, dtime; // seconds
     int atimeNs, ctimeNs, mtimeNs;
     final int[] block = new int[N_BLOCKS];
 
-    // runtime state, guarded by the InodeTable monitor
-    long nlookup;
+    // runtime state, guarded by the InodeTable monitor (lookup and open counts: InodeNode)
     int pins;
     boolean freed;
     // block allocation hint: last logical block allocated and where it went
     long lastLogical = -1, lastPhysical;
 
-    Ext2Inode(int ino, byte[] raw) {
-        this.ino = ino;
+    Ext2Inode(int number, byte[] raw) {
+        super(spiId(number), ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).getInt(100));
+        this.number = number;
         this.raw = raw;
         decode();
+    }
+
+    /**
+     * SPI ids are ext2 inode numbers, except that the SPI root (1) is ext2's root inode 2 and vice
+     * versa (ext2 inode 1, the bad-blocks inode, is never exposed).
+     */
+    static int spiId(int number) {
+        return number == 2 ? (int) FileSystem.ROOT : number == 1 ? 2 : number;
+    }
+
+    /** A name points here (the rest of the lifetime rules are InodeNode's). */
+    @Override
+    protected boolean linked() {
+        return links > 0;
     }
 
     private ByteBuffer le() {
@@ -67,7 +86,6 @@ final class Ext2Inode {
         blocks512 = b.getInt(28) & 0xffffffffL;
         flags = b.getInt(32);
         for (int i = 0; i < N_BLOCKS; i++) block[i] = b.getInt(40 + 4 * i);
-        generation = b.getInt(100);
         fileAcl = b.getInt(104) & 0xffffffffL;
         long high = b.getInt(108) & 0xffffffffL;
         size = isReg() ? sizeLo | (high << 32) : sizeLo;

@@ -176,7 +176,7 @@ public final class Ext2Volume implements AutoCloseable {
             in.size = 0;
             in.dtime = System.currentTimeMillis() / 1000;
             inodes.write(in);
-            ialloc.free(in.ino, in.isDir());
+            ialloc.free(in.number, in.isDir());
         } finally {
             in.lock.writeLock().unlock();
         }

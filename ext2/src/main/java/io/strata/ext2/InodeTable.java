@@ -1,16 +1,18 @@
 package io.strata.ext2;
 
 import io.strata.core.FsException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
  * Inode-table access and the table of loaded inodes. There is at most one {@link Ext2Inode} object
  * per inode number at a time, so all threads see (and lock) the same object. An object stays
- * loaded while it is pinned (an operation is using it, or a file handle is open) or has lookup
- * references; when the last goes away it is dropped, and if its link count is 0 it is reclaimed
- * first (blocks, xattr block and inode freed) — that is the in-memory orphan handling for
- * unlinked-but-open files.
+ * loaded while it is pinned (an operation is using it), has open handles or has lookup references
+ * (the last two are counted by core's {@link io.strata.core.inode.InodeNode}); when all are gone it
+ * is dropped, and if its link count is 0 it is reclaimed first (blocks, xattr block and inode
+ * freed) — that is the in-memory orphan handling for unlinked-but-open files.
  *
  * <p>Lock order: the table monitor is held only for map bookkeeping, except during reclaim, which
  * takes the inode's write lock and then the allocator lock.
@@ -26,6 +28,7 @@ final class InodeTable {
     private final GroupDescriptors gdt;
     private final BufferCache cache;
     private final int inodeSize, bs;
+    private final long firstIno;
     private final Map<Integer, Ext2Inode> loaded = new HashMap<>();
     Reclaimer reclaimer;
 
@@ -35,6 +38,7 @@ final class InodeTable {
         this.cache = cache;
         this.inodeSize = sb.inodeSize();
         this.bs = sb.blockSize();
+        this.firstIno = sb.firstIno();
     }
 
     private long blockOf(int ino) {
@@ -64,8 +68,8 @@ final class InodeTable {
     /** Stores the inode's fields into its inode-table block (in the cache). */
     void write(Ext2Inode inode) throws FsException {
         byte[] raw = inode.encode();
-        try (BufferCache.Buffer b = cache.get(blockOf(inode.ino))) {
-            b.write(offsetOf(inode.ino), raw, 0, inodeSize);
+        try (BufferCache.Buffer b = cache.get(blockOf(inode.number))) {
+            b.write(offsetOf(inode.number), raw, 0, inodeSize);
         }
     }
 
@@ -90,13 +94,14 @@ final class InodeTable {
         }
     }
 
-    /** A fresh inode (just allocated): zeroed raw bytes, pinned. */
-    Ext2Inode create(int ino) throws FsException {
+    /** A fresh inode (just allocated): zeroed raw bytes but for the generation, pinned. */
+    Ext2Inode create(int ino, int generation) throws FsException {
         byte[] raw = new byte[inodeSize];
         if (inodeSize > 128) {
             // room for nanosecond timestamps, as mke2fs and the kernel do for large inodes
             raw[128] = 32;
         }
+        ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).putInt(100, generation);
         synchronized (this) {
             Ext2Inode stale = loaded.get(ino);
             if (stale != null && !stale.freed) throw Corrupt.eio("inode " + ino + " allocated while in use");
@@ -107,31 +112,63 @@ final class InodeTable {
         }
     }
 
-    void addLookup(Ext2Inode i) {
+    /** Whether anything but the caller's own pin keeps the inode: references, handles, other pins. */
+    synchronized boolean referencedElsewhere(Ext2Inode i) {
+        return i.lookups() > 0 || i.opens() > 0 || i.pins > 1;
+    }
+
+    /** More lookup references; the caller holds a pin. */
+    void addLookups(Ext2Inode i, long n) {
         synchronized (this) {
-            i.nlookup++;
+            i.addLookups(n);
         }
     }
 
+    /** Drops lookup references of a loaded inode (ids not loaded hold none: nothing to do). */
     void forget(int ino, long n) {
         Ext2Inode i;
         synchronized (this) {
             i = loaded.get(ino);
             if (i == null) return;
-            i.nlookup = Math.max(0, i.nlookup - n);
+            i.dropLookups(n);
             i.pins++;
         }
         put(i);
+    }
+
+    /** An open handle now refers to the inode; the caller holds a pin. */
+    void opened(Ext2Inode i) {
+        synchronized (this) {
+            i.opened();
+        }
+    }
+
+    /** An open handle is gone: the inode may be dropped or reclaimed. */
+    void closed(Ext2Inode i) {
+        synchronized (this) {
+            i.closed();
+            i.pins++;
+        }
+        put(i);
+    }
+
+    /**
+     * Whether an unlinked inode is ours to free: every inode from s_first_ino on (the first
+     * regular inode, 11 on every image mke2fs makes); below it are the reserved inodes (root,
+     * resize inode, journal...), never freed by us even if their link count looks like zero.
+     */
+    private boolean reclaimable(Ext2Inode i) {
+        return !i.freed && i.number >= firstIno && i.unused();
     }
 
     /** Unpins; drops (and, if unlinked, reclaims) the inode when nothing refers to it anymore. */
     void put(Ext2Inode i) {
         boolean reclaim;
         synchronized (this) {
-            if (--i.pins > 0 || i.nlookup > 0) return;
-            reclaim = i.links == 0 && !i.freed && i.ino > 11;
+            if (--i.pins > 0 || i.lookups() > 0 || i.opens() > 0) return;
+            reclaim = reclaimable(i);
             if (!reclaim) {
-                if (loaded.get(i.ino) == i) loaded.remove(i.ino);
+                if (loaded.get(i.number) == i) loaded.remove(i.number);
                 return;
             }
             i.pins++; // keep it loaded while reclaiming, so nobody reloads a half-freed inode
@@ -139,11 +176,11 @@ final class InodeTable {
         try {
             reclaimer.reclaim(i);
         } catch (FsException e) {
-            LOG.log(System.Logger.Level.WARNING, "ext2: could not free unlinked inode " + i.ino + ": " + e.getMessage());
+            LOG.log(System.Logger.Level.WARNING, "ext2: could not free unlinked inode " + i.number + ": " + e.getMessage());
         }
         synchronized (this) {
             i.freed = true;
-            if (--i.pins == 0 && i.nlookup == 0 && loaded.get(i.ino) == i) loaded.remove(i.ino);
+            if (--i.pins == 0 && i.lookups() == 0 && i.opens() == 0 && loaded.get(i.number) == i) loaded.remove(i.number);
         }
     }
 
@@ -151,18 +188,24 @@ final class InodeTable {
         return loaded.size();
     }
 
+    /** Lookup references held on inode {@code number} (0 if it is not loaded): for tests. */
+    synchronized long lookupsOf(int number) {
+        Ext2Inode i = loaded.get(number);
+        return i == null ? 0 : i.lookups();
+    }
+
     /** Inodes still referenced at unmount with no links: reclaim them now. */
     void reclaimAllUnlinked() {
         java.util.List<Ext2Inode> todo;
         synchronized (this) {
-            todo = loaded.values().stream().filter(x -> x.links == 0 && !x.freed && x.ino > 11).toList();
+            todo = loaded.values().stream().filter(x -> x.links == 0 && !x.freed && x.number >= firstIno).toList();
             for (Ext2Inode x : todo) x.pins++;
         }
         for (Ext2Inode x : todo) {
             try {
                 reclaimer.reclaim(x);
             } catch (FsException e) {
-                LOG.log(System.Logger.Level.WARNING, "ext2: could not free unlinked inode " + x.ino);
+                LOG.log(System.Logger.Level.WARNING, "ext2: could not free unlinked inode " + x.number);
             }
             synchronized (this) {
                 x.freed = true;

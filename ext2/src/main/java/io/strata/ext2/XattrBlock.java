@@ -2,6 +2,7 @@ package io.strata.ext2;
 
 import io.strata.core.FsException;
 import io.strata.core.Errno;
+import io.strata.core.XattrName;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -25,30 +26,56 @@ final class XattrBlock {
     static final int HEADER = 32, ENTRY = 16;
 
     record Attr(int index, byte[] name, byte[] value) {
-        String fullName() {
-            return prefix(index) + new String(name, StandardCharsets.UTF_8);
+        /** The full name ("user." + suffix bytes); null for indexes we do not expose or corrupt names. */
+        XattrName fullName() {
+            byte[] p = prefix(index);
+            if (p == null) return null;
+            byte[] full = Arrays.copyOf(p, p.length + name.length);
+            System.arraycopy(name, 0, full, p.length, name.length);
+            try {
+                return XattrName.of(full);
+            } catch (FsException corrupt) {
+                return null;
+            }
         }
     }
 
-    static String prefix(int index) {
+    // ext2's name indexes (fs/ext2/xattr.h): 1 user, 2/3 POSIX ACLs (system.posix_acl_*), 4 trusted,
+    // 6 security. ACLs are not supported (they change permission checks and use their own value
+    // format), so only 1, 4 and 6 are stored and listed.
+    private static final byte[] USER = ascii("user."), TRUSTED = ascii("trusted."), SECURITY = ascii("security.");
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** The name prefix an index stands for, or null if we do not expose that index. */
+    static byte[] prefix(int index) {
         return switch (index) {
-            case 1 -> "user.";
-            case 4 -> "trusted.";
-            case 6 -> "security.";
+            case 1 -> USER;
+            case 4 -> TRUSTED;
+            case 6 -> SECURITY;
             default -> null;
         };
     }
 
-    /** Splits "user.foo" into (1, "foo"); EOPNOTSUPP for namespaces we do not store. */
-    static Attr split(String full, byte[] value) throws FsException {
+    /**
+     * Splits "user.foo" into (1, "foo") without decoding; EOPNOTSUPP for namespaces we do not
+     * store (system.*, unprefixed names), EINVAL for an empty suffix (as the kernel's handlers).
+     */
+    static Attr split(XattrName full, byte[] value) throws FsException {
         int idx;
-        String rest;
-        if (full.startsWith("user.")) { idx = 1; rest = full.substring(5); }
-        else if (full.startsWith("trusted.")) { idx = 4; rest = full.substring(8); }
-        else if (full.startsWith("security.")) { idx = 6; rest = full.substring(9); }
-        else throw new FsException(Errno.EOPNOTSUPP, "xattr namespace of " + full);
-        byte[] n = rest.getBytes(StandardCharsets.UTF_8);
-        if (n.length == 0 || n.length > 255) throw new FsException(n.length == 0 ? Errno.EINVAL : Errno.ERANGE);
+        byte[] prefix;
+        switch (full.namespace()) {
+            case USER -> { idx = 1; prefix = USER; }
+            case TRUSTED -> { idx = 4; prefix = TRUSTED; }
+            case SECURITY -> { idx = 6; prefix = SECURITY; }
+            default -> throw new FsException(Errno.EOPNOTSUPP, "xattr namespace of " + full);
+        }
+        byte[] b = full.bytes();
+        byte[] n = Arrays.copyOfRange(b, prefix.length, b.length);
+        if (n.length == 0) throw FsException.of(Errno.EINVAL);
+        if (n.length > 255) throw FsException.of(Errno.ERANGE);
         return new Attr(idx, n, value);
     }
 

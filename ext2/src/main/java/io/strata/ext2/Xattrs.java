@@ -3,6 +3,7 @@ package io.strata.ext2;
 import io.strata.core.FileSystem;
 import io.strata.core.FsException;
 import io.strata.core.Errno;
+import io.strata.core.XattrName;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -19,7 +20,7 @@ final class Xattrs {
     private static List<XattrBlock.Attr> blockAttrs(Ext2Volume v, Ext2Inode in, long[] ref) throws FsException {
         if (in.fileAcl == 0) return new ArrayList<>();
         if (in.fileAcl >= v.sb.blocksCount() || v.gdt.isFixedMetadata(in.fileAcl)) {
-            throw Corrupt.eio("inode " + in.ino + ": xattr block " + in.fileAcl + " invalid");
+            throw Corrupt.eio("inode " + in.number + ": xattr block " + in.fileAcl + " invalid");
         }
         try (BufferCache.Buffer b = v.cache.get(in.fileAcl)) {
             return new ArrayList<>(XattrBlock.parse(b.copy(), v.bs, in.fileAcl, ref));
@@ -27,12 +28,12 @@ final class Xattrs {
     }
 
     static List<XattrBlock.Attr> list(Ext2Volume v, Ext2Inode in) throws FsException {
-        List<XattrBlock.Attr> all = new ArrayList<>(XattrBlock.parseInode(in.raw, in.ino));
+        List<XattrBlock.Attr> all = new ArrayList<>(XattrBlock.parseInode(in.raw, in.number));
         all.addAll(blockAttrs(v, in, new long[1]));
         return all;
     }
 
-    static byte[] get(Ext2Volume v, Ext2Inode in, String name) throws FsException {
+    static byte[] get(Ext2Volume v, Ext2Inode in, XattrName name) throws FsException {
         XattrBlock.Attr key = XattrBlock.split(name, null);
         for (XattrBlock.Attr a : list(v, in)) {
             if (a.index() == key.index() && Arrays.equals(a.name(), key.name())) return a.value();
@@ -41,12 +42,12 @@ final class Xattrs {
     }
 
     /** Sets ({@code value != null}) or removes an attribute. Caller holds the inode's write lock. */
-    static void set(Ext2Volume v, Ext2Inode in, String name, byte[] value, int flags, boolean useReserved)
+    static void set(Ext2Volume v, Ext2Inode in, XattrName name, byte[] value, int flags, boolean useReserved)
             throws FsException {
         XattrBlock.Attr key = XattrBlock.split(name, value);
         synchronized (v.xattrLock) {
             long[] ref = new long[1];
-            List<XattrBlock.Attr> inInode = new ArrayList<>(XattrBlock.parseInode(in.raw, in.ino));
+            List<XattrBlock.Attr> inInode = new ArrayList<>(XattrBlock.parseInode(in.raw, in.number));
             List<XattrBlock.Attr> attrs = blockAttrs(v, in, ref);
             boolean movedFromInode = false;
             if (!inInode.isEmpty()) { // fold the in-inode attributes into the block set
@@ -89,7 +90,7 @@ final class Xattrs {
         }
         // new block (first xattr, or copy-on-write of a shared block)
         long goal = in.block[0] != 0 && in.hasBlockMap(v.bs) ? (in.block[0] & 0xffffffffL)
-                : v.gdt.groupFirstBlock((int) Math.min((in.ino - 1) / v.sb.inodesPerGroup(), v.gdt.count() - 1));
+                : v.gdt.groupFirstBlock((int) Math.min((in.number - 1) / v.sb.inodesPerGroup(), v.gdt.count() - 1));
         long nb = v.balloc.alloc(goal, 1, useReserved).start();
         try (BufferCache.Buffer b = v.cache.getZeroed(nb)) {
             byte[] blk = XattrBlock.build(attrs, v.bs, 1);

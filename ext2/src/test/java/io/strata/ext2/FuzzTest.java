@@ -8,7 +8,9 @@ import io.strata.core.Entry;
 import io.strata.core.FileSystem;
 import io.strata.core.FileType;
 import io.strata.core.FsException;
+import io.strata.core.Name;
 import io.strata.core.Opened;
+import io.strata.core.XattrName;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -109,24 +111,24 @@ class FuzzTest {
             walk(fs, FileSystem.ROOT, 0);
             Caller c = Caller.ROOT;
             try {
-                Created cr = fs.create(c, FileSystem.ROOT, "fuzz-new", 0644, 2, 0);
+                Created cr = fs.create(c, FileSystem.ROOT, Name.of("fuzz-new"), 0644, 2, 0);
                 fs.write(c, cr.entry().ino(), cr.opened().fh(), 0, ByteBuffer.allocate(70_000), 0);
                 fs.release(cr.entry().ino(), cr.opened().fh(), 0);
                 fs.forget(cr.entry().ino(), 1);
             } catch (FsException e) {
                 assertNotNull(e.getMessage());
             }
-            attempt(() -> fs.forget(fs.mkdir(c, FileSystem.ROOT, "fuzz-dir", 0755, 0).ino(), 1));
-            attempt(() -> fs.rename(c, FileSystem.ROOT, "hello.txt", FileSystem.ROOT, "renamed", 0));
-            attempt(() -> fs.unlink(c, FileSystem.ROOT, "short-link"));
+            attempt(() -> fs.forget(fs.mkdir(c, FileSystem.ROOT, Name.of("fuzz-dir"), 0755, 0).ino(), 1));
+            attempt(() -> fs.rename(c, FileSystem.ROOT, Name.of("hello.txt"), FileSystem.ROOT, Name.of("renamed"), 0));
+            attempt(() -> fs.unlink(c, FileSystem.ROOT, Name.of("short-link")));
             attempt(() -> {
-                Entry a = fs.lookup(c, FileSystem.ROOT, "a");
-                Entry b = fs.lookup(c, a.ino(), "b");
-                Entry f = fs.lookup(c, b.ino(), "f300000");
+                Entry a = fs.lookup(c, FileSystem.ROOT, Name.of("a"));
+                Entry b = fs.lookup(c, a.ino(), Name.of("b"));
+                Entry f = fs.lookup(c, b.ino(), Name.of("f300000"));
                 fs.setattr(c, f.ino(), io.strata.core.SetAttr.size(5000));
-                fs.setxattr(c, f.ino(), "user.fuzz", new byte[100], 0);
-                fs.unlink(c, b.ino(), "f12289");
-                fs.rmdir(c, FileSystem.ROOT, "empty");
+                fs.setxattr(c, f.ino(), XattrName.of("user.fuzz"), new byte[100], 0);
+                fs.unlink(c, b.ino(), Name.of("f12289"));
+                fs.rmdir(c, FileSystem.ROOT, Name.of("empty"));
             });
             return true;
         } catch (FsException e) {
@@ -136,7 +138,7 @@ class FuzzTest {
             throw new AssertionError("iteration " + iter + ": " + e, e);
         } finally {
             try {
-                fs.close();
+                fs.unmount();
             } catch (IOException e) {
                 assertNotNull(e.getMessage());
             } catch (RuntimeException e) {
@@ -159,14 +161,14 @@ class FuzzTest {
 
     private static void walk(FileSystem fs, long dir, int depth) throws FsException {
         if (depth > 20) return;
-        List<String> names = new ArrayList<>();
+        List<Name> names = new ArrayList<>();
         try {
             fs.readdir(Caller.ROOT, dir, 0, 0, (n, ino, t, next) -> names.add(n) && names.size() < 10_000);
         } catch (FsException e) {
             return;
         }
-        for (String n : names) {
-            if (n.equals(".") || n.equals("..")) continue;
+        for (Name n : names) {
+            if (n.equals(Name.DOT) || n.equals(Name.DOTDOT)) continue;
             Entry e;
             try {
                 e = fs.lookup(Caller.ROOT, dir, n);

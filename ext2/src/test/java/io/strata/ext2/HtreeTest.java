@@ -6,6 +6,7 @@ import io.strata.core.Caller;
 import io.strata.core.Created;
 import io.strata.core.Entry;
 import io.strata.core.FileSystem;
+import io.strata.core.Name;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -28,12 +29,12 @@ class HtreeTest {
             assertTrue(TestSupport.run("debugfs", "-R", "stat /big", img.toString()).out().contains("Flags: 0x1000"),
                     "mke2fs/e2fsck did not index the directory");
             Ext2FileSystem fs = Ext2FileSystem.open(img, Ext2Options.defaults());
-            Entry big = fs.lookup(Caller.ROOT, FileSystem.ROOT, "big");
-            Set<String> names = new HashSet<>();
+            Entry big = fs.lookup(Caller.ROOT, FileSystem.ROOT, Name.of("big"));
+            Set<Name> names = new HashSet<>();
             fs.readdir(Caller.ROOT, big.ino(), 0, 0, (n, ino, t, next) -> names.add(n) || true);
             assertEquals(3002, names.size());
             // paged readdir with cookies sees every entry exactly once
-            Set<String> paged = new HashSet<>();
+            Set<Name> paged = new HashSet<>();
             long[] cookie = {0};
             while (true) {
                 int[] got = {0};
@@ -47,9 +48,9 @@ class HtreeTest {
                 if (got[0] == 0) break;
             }
             assertEquals(names, paged);
-            fs.forget(fs.lookup(Caller.ROOT, big.ino(), "entry-with-a-longish-name-2999").ino(), 1);
-            fs.unlink(Caller.ROOT, big.ino(), "entry-with-a-longish-name-17");
-            Created c = fs.create(Caller.ROOT, big.ino(), "new-one", 0644, 1, 0);
+            fs.forget(fs.lookup(Caller.ROOT, big.ino(), Name.of("entry-with-a-longish-name-2999")).ino(), 1);
+            fs.unlink(Caller.ROOT, big.ino(), Name.of("entry-with-a-longish-name-17"));
+            Created c = fs.create(Caller.ROOT, big.ino(), Name.of("new-one"), 0644, 1, 0);
             fs.release(c.entry().ino(), c.opened().fh(), 0);
             fs.forget(c.entry().ino(), 1);
             fs.forget(big.ino(), 1);

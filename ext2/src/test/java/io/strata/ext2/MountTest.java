@@ -7,6 +7,7 @@ import io.strata.core.Created;
 import io.strata.core.FileSystem;
 import io.strata.core.FsException;
 import io.strata.core.Errno;
+import io.strata.core.Name;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -52,7 +53,7 @@ class MountTest {
         Ext2FileSystem fs = Ext2FileSystem.open(img, Ext2Options.defaults());
         try {
             assertTrue(fs.readOnly());
-            FsException e = assertThrows(FsException.class, () -> fs.mkdir(Caller.ROOT, FileSystem.ROOT, "x", 0755, 0));
+            FsException e = assertThrows(FsException.class, () -> fs.mkdir(Caller.ROOT, FileSystem.ROOT, Name.of("x"), 0755, 0));
             assertEquals(Errno.EROFS, e.errno());
         } finally {
             fs.close();
@@ -79,16 +80,16 @@ class MountTest {
         Ext2FileSystem fs = Ext2FileSystem.open(img, Ext2Options.defaults());
         try {
             Caller alice = new Caller(1000, 1000, 1), bob = new Caller(1001, 1001, 2);
-            FsException e = assertThrows(FsException.class, () -> fs.mkdir(alice, FileSystem.ROOT, "a", 0755, 0));
+            FsException e = assertThrows(FsException.class, () -> fs.mkdir(alice, FileSystem.ROOT, Name.of("a"), 0755, 0));
             assertEquals(Errno.EACCES, e.errno());
-            var home = fs.mkdir(Caller.ROOT, FileSystem.ROOT, "home", 0777 | 01000, 0);
-            Created c = fs.create(alice, home.ino(), "mine", 0600, 1, 022);
+            var home = fs.mkdir(Caller.ROOT, FileSystem.ROOT, Name.of("home"), 0777 | 01000, 0);
+            Created c = fs.create(alice, home.ino(), Name.of("mine"), 0600, 1, 022);
             fs.release(c.entry().ino(), c.opened().fh(), 0);
             assertEquals(Errno.EACCES, assertThrows(FsException.class, () -> fs.open(bob, c.entry().ino(), 0)).errno());
-            assertEquals(Errno.EPERM, assertThrows(FsException.class, () -> fs.unlink(bob, home.ino(), "mine")).errno());
+            assertEquals(Errno.EPERM, assertThrows(FsException.class, () -> fs.unlink(bob, home.ino(), Name.of("mine"))).errno());
             assertEquals(Errno.EPERM, assertThrows(FsException.class,
                     () -> fs.setattr(bob, c.entry().ino(), io.strata.core.SetAttr.mode(0777))).errno());
-            fs.unlink(alice, home.ino(), "mine");
+            fs.unlink(alice, home.ino(), Name.of("mine"));
         } finally {
             fs.close();
         }
@@ -108,7 +109,7 @@ class MountTest {
             for (int t = 0; t < threads; t++) {
                 final int id = t;
                 fut.add(ex.submit(() -> {
-                    Created c = fs.create(Caller.ROOT, FileSystem.ROOT, "big" + id, 0644, 1, 0);
+                    Created c = fs.create(Caller.ROOT, FileSystem.ROOT, Name.of("big" + id), 0644, 1, 0);
                     ByteBuffer b = ByteBuffer.allocateDirect(1 << 20);
                     for (int i = 0; i < b.capacity(); i++) b.put(i, (byte) (i * 31 + id));
                     for (long off = 0; off < perFile; off += b.capacity()) {
@@ -129,7 +130,7 @@ class MountTest {
         System.out.printf("ext2 SPI sequential write: %d MiB in %.2f s = %.0f MiB/s (%d threads, incl. sync)%n",
                 threads * perFile >> 20, secs, (threads * perFile >> 20) / secs, threads);
         long t1 = System.nanoTime();
-        byte[] got = TestSupport.readAll(fs, fs.lookup(Caller.ROOT, FileSystem.ROOT, "big2").ino());
+        byte[] got = TestSupport.readAll(fs, fs.lookup(Caller.ROOT, FileSystem.ROOT, Name.of("big2")).ino());
         double rs = (System.nanoTime() - t1) / 1e9;
         System.out.printf("ext2 SPI sequential read: %d MiB in %.2f s = %.0f MiB/s%n", perFile >> 20, rs, (perFile >> 20) / rs);
         assertEquals(perFile, got.length);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import io.strata.core.Caller;
 import io.strata.core.Entry;
 import io.strata.core.FileSystem;
+import io.strata.core.Name;
 import io.strata.core.Opened;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -68,7 +69,7 @@ class ReadImagesTest {
         TestSupport.mke2fs(img, "64M", 1024, 128, src);
         try (var h = new Holder(Ext2FileSystem.open(img, Ext2Options.defaults()))) {
             FileSystem fs = h.fs;
-            Entry e = fs.lookup(Caller.ROOT, FileSystem.ROOT, "sparse");
+            Entry e = fs.lookup(Caller.ROOT, FileSystem.ROOT, Name.of("sparse"));
             assertEquals(6L << 30, e.attr().size());
             Opened o = fs.open(Caller.ROOT, e.ino(), 2);
             for (long off : offs) {
@@ -100,8 +101,8 @@ class ReadImagesTest {
     /** Closes the file system (unmount) at the end of a try block. */
     record Holder(Ext2FileSystem fs) implements AutoCloseable {
         @Override
-        public void close() throws Exception {
-            fs.close();
+        public void close() throws java.io.IOException {
+            fs.unmount();
         }
     }
 }

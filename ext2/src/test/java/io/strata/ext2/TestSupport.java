@@ -7,6 +7,7 @@ import io.strata.core.Entry;
 import io.strata.core.FileSystem;
 import io.strata.core.FileType;
 import io.strata.core.FsException;
+import io.strata.core.Name;
 import io.strata.core.Opened;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -123,20 +124,20 @@ final class TestSupport {
 
     private static void walk(FileSystem fs, long dir, String prefix, Map<String, String> out, Map<Long, String> first)
             throws Exception {
-        List<String> names = new ArrayList<>();
+        List<Name> names = new ArrayList<>();
         fs.readdir(Caller.ROOT, dir, 0, 0, (n, ino, t, next) -> {
-            if (!n.equals(".") && !n.equals("..")) names.add(n);
+            if (!n.equals(Name.DOT) && !n.equals(Name.DOTDOT)) names.add(n);
             return true;
         });
         names.sort(null);
-        for (String n : names) {
-            String rel = prefix.isEmpty() ? n : prefix + "/" + n;
+        for (Name n : names) {
+            String rel = prefix.isEmpty() ? n.toString() : prefix + "/" + n;
             if (rel.equals("lost+found")) continue;
             Entry e = fs.lookup(Caller.ROOT, dir, n);
             try {
                 int mode = e.attr().mode();
                 String perms = Integer.toOctalString(mode & 07777);
-                if (FileType.isLink(mode)) out.put(rel, "l " + fs.readlink(Caller.ROOT, e.ino()));
+                if (FileType.isLink(mode)) out.put(rel, "l " + new String(fs.readlink(Caller.ROOT, e.ino()), StandardCharsets.UTF_8));
                 else if (FileType.isDir(mode)) {
                     out.put(rel, "d " + perms);
                     walk(fs, e.ino(), rel, out, first);

@@ -2,6 +2,10 @@ package io.strata.ext2;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.strata.core.Caller;
+import io.strata.core.FileSystem;
+import io.strata.core.Name;
+import io.strata.core.XattrName;
 import io.strata.ext2.tools.Ext2Tool;
 import io.strata.ext2.tools.Mkfs;
 import java.io.ByteArrayOutputStream;
@@ -50,7 +54,9 @@ class ToolsTest {
         TestSupport.populate(src, 42);
         Files.createDirectories(src.resolve("many"));
         for (int i = 0; i < 300; i++) Files.writeString(src.resolve("many/file" + i), "x".repeat(i));
-        TestSupport.run("setfattr", "-n", "user.color", "-v", "blue", src.resolve("hello.txt").toString());
+        // a user xattr on the source (Java's view: no dependency on the attr package's setfattr)
+        Files.getFileAttributeView(src.resolve("hello.txt"), java.nio.file.attribute.UserDefinedFileAttributeView.class)
+                .write("color", java.nio.ByteBuffer.wrap("blue".getBytes()));
         Path img = tmp.resolve("img");
         Out r = mkfs(img.toString(), "48M", "-b", "" + bs, "-I", "" + isz, "-d", src.toString());
         assertEquals(0, r.rc(), r.err());
@@ -61,6 +67,9 @@ class ToolsTest {
         TestSupport.assertSameTree(TestSupport.snapshot(src, false), TestSupport.snapshot(dump, false));
         try (var fs = new ReadImagesTest.Holder(Ext2FileSystem.open(img, Ext2Options.readOnlyDefaults()))) {
             TestSupport.assertSameTree(TestSupport.snapshot(src, true), TestSupport.snapshot(fs.fs()));
+            long hello = fs.fs().lookup(Caller.ROOT, FileSystem.ROOT, Name.of("hello.txt")).ino();
+            assertArrayEquals("blue".getBytes(), fs.fs().getxattr(Caller.ROOT, hello, XattrName.of("user.color")));
+            fs.fs().forget(hello, 1);
         }
         String stats = TestSupport.run("debugfs", "-R", "stats", img.toString()).out();
         assertTrue(stats.contains("Block size:               " + bs), stats);

@@ -6,8 +6,11 @@ import io.strata.core.Caller;
 import io.strata.core.Created;
 import io.strata.core.Entry;
 import io.strata.core.FileSystem;
+import io.strata.core.Bytes;
 import io.strata.core.FsException;
+import io.strata.core.Name;
 import io.strata.core.Opened;
+import io.strata.core.XattrName;
 import io.strata.core.SetAttr;
 import io.strata.core.Errno;
 import java.nio.ByteBuffer;
@@ -54,7 +57,7 @@ class WorkloadTest {
         long ino = FileSystem.ROOT;
         if (path.isEmpty()) return ino;
         for (String part : path.split("/")) {
-            Entry e = fs.lookup(root, ino, part);
+            Entry e = fs.lookup(root, ino, Name.of(part));
             fs.forget(e.ino(), 1);
             ino = e.ino();
         }
@@ -66,8 +69,8 @@ class WorkloadTest {
         return i < 0 ? "" : p.substring(0, i);
     }
 
-    static String base(String p) {
-        return p.substring(p.lastIndexOf('/') + 1);
+    static Name base(String p) {
+        return Name.of(p.substring(p.lastIndexOf('/') + 1));
     }
 
     List<String> paths(Class<?> type) {
@@ -205,7 +208,7 @@ class WorkloadTest {
             case 10 -> { // symlink
                 String p = newName(r, dirs.get(r.nextInt(dirs.size())));
                 String target = r.nextBoolean() ? "t" + r.nextInt(1000) : "long/" + "z".repeat(60 + r.nextInt(200));
-                Entry e = fs.symlink(root, resolve(parent(p)), base(p), target);
+                Entry e = fs.symlink(root, resolve(parent(p)), base(p), Bytes.utf8(target));
                 fs.forget(e.ino(), 1);
                 model.put(p, target);
             }
@@ -215,11 +218,11 @@ class WorkloadTest {
                 FileM f = (FileM) model.get(p);
                 String name = "user.k" + r.nextInt(4);
                 if (r.nextInt(3) == 0 && f.xattrs.containsKey(name)) {
-                    fs.removexattr(root, resolve(p), name);
+                    fs.removexattr(root, resolve(p), XattrName.of(name));
                     f.xattrs.remove(name);
                 } else {
                     byte[] v = randomBytes(r, r.nextInt(200));
-                    fs.setxattr(root, resolve(p), name, v, 0);
+                    fs.setxattr(root, resolve(p), XattrName.of(name), v, 0);
                     f.xattrs.put(name, v);
                 }
             }
@@ -325,9 +328,9 @@ class WorkloadTest {
             for (var e : model.entrySet()) {
                 if (!(e.getValue() instanceof FileM f)) continue;
                 long ino = resolve(e.getKey());
-                List<String> names = fs.listxattr(root, ino);
+                List<String> names = fs.listxattr(root, ino).stream().map(XattrName::toString).toList();
                 assertEquals(new TreeSet<>(f.xattrs.keySet()), new TreeSet<>(names), e.getKey());
-                for (var x : f.xattrs.entrySet()) assertArrayEquals(x.getValue(), fs.getxattr(root, ino, x.getKey()));
+                for (var x : f.xattrs.entrySet()) assertArrayEquals(x.getValue(), fs.getxattr(root, ino, XattrName.of(x.getKey())));
             }
         } finally {
             fs.close();
@@ -346,7 +349,7 @@ class WorkloadTest {
             String p = i % 10 == 0 ? "d" + i : (dirs().get(r.nextInt(dirs().size())) + "/f" + i).replaceFirst("^/", "");
             try {
                 if (i % 10 == 0) {
-                    fs.forget(fs.mkdir(root, FileSystem.ROOT, p, 0755, 0).ino(), 1);
+                    fs.forget(fs.mkdir(root, FileSystem.ROOT, Name.of(p), 0755, 0).ino(), 1);
                     model.put(p, 0755);
                     continue;
                 }
@@ -375,13 +378,13 @@ class WorkloadTest {
         // metadata operations at ENOSPC fail cleanly or succeed
         for (int i = 0; i < 50; i++) {
             try {
-                fs.forget(fs.mkdir(root, FileSystem.ROOT, "late" + i, 0755, 0).ino(), 1);
+                fs.forget(fs.mkdir(root, FileSystem.ROOT, Name.of("late" + i), 0755, 0).ino(), 1);
                 model.put("late" + i, 0755);
             } catch (FsException e) {
                 assertEquals(Errno.ENOSPC, e.errno());
             }
             try {
-                fs.forget(fs.symlink(root, FileSystem.ROOT, "ls" + i, "q".repeat(300)).ino(), 1);
+                fs.forget(fs.symlink(root, FileSystem.ROOT, Name.of("ls" + i), Bytes.utf8("q".repeat(300))).ino(), 1);
                 model.put("ls" + i, "q".repeat(300));
             } catch (FsException e) {
                 assertEquals(Errno.ENOSPC, e.errno());

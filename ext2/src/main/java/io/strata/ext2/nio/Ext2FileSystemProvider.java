@@ -1,11 +1,14 @@
 package io.strata.ext2.nio;
 
+import io.strata.core.Access;
 import io.strata.core.Attr;
 import io.strata.core.Created;
 import io.strata.core.Entry;
 import io.strata.core.FileSystem;
 import io.strata.core.FileType;
 import io.strata.core.FsException;
+import io.strata.core.Name;
+import io.strata.core.OpenFlags;
 import io.strata.core.Opened;
 import io.strata.core.SetAttr;
 import io.strata.ext2.Ext2FileSystem;
@@ -55,7 +58,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * java.nio provider for ext2 images (scheme "ext2"). {@code FileSystems.newFileSystem(Path.of("disk.img"))}
  * recognises an image by its superblock magic; env keys: readOnly, cacheBytes, cacheMode. URIs look
- * like {@code ext2:file:///path/disk.img}. All operations run as root on the shared SPI object.
+ * like {@code ext2:file:///path/disk.img!/path/in/image} (the inner path's bytes percent-encoded).
+ * All operations run as root, through the view's own {@link io.strata.core.Session}.
  */
 public final class Ext2FileSystemProvider extends FileSystemProvider {
     private final Map<Path, Ext2NioFileSystem> open = new ConcurrentHashMap<>();
@@ -114,9 +118,24 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
     @Override
     public Path getPath(URI uri) {
         Ext2NioFileSystem fs = (Ext2NioFileSystem) getFileSystem(uri);
-        String s = uri.getSchemeSpecificPart();
+        String s = uri.getRawSchemeSpecificPart();
         int bang = s.indexOf('!');
-        return fs.getPath(bang >= 0 ? s.substring(bang + 1) : "/");
+        return bang >= 0 ? Ext2Path.ofBytes(fs, percentDecode(s.substring(bang + 1))) : fs.getPath("/");
+    }
+
+    /** %XX escapes to bytes, everything else as its UTF-8 bytes. */
+    private static byte[] percentDecode(String s) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '%' && i + 2 < s.length()) {
+                out.write(Integer.parseInt(s.substring(i + 1, i + 3), 16));
+                i += 2;
+            } else {
+                out.writeBytes(String.valueOf(c).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
+        return out.toByteArray();
     }
 
     private static Ext2Path p(Path path) {
@@ -125,7 +144,7 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
         return e;
     }
 
-    private static Ext2FileSystem spi(Path path) {
+    private static FileSystem spi(Path path) {
         return p(path).getFileSystem().spi;
     }
 
@@ -135,13 +154,13 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
     }
 
     /** (parent inode, name) of a path's last component. */
-    private record Loc(long parent, String name) {}
+    private record Loc(long parent, Name name) {}
 
     private static Loc loc(Path path) throws IOException {
         Ext2Path e = (Ext2Path) p(path).toAbsolutePath().normalize();
         if (e.getNameCount() == 0) throw new IOException("the root has no parent: " + path);
         long parent = e.getFileSystem().resolve(e.getParent(), true);
-        return new Loc(parent, e.getFileName().toString());
+        return new Loc(parent, e.lastName());
     }
 
     // ---- channels ----
@@ -149,12 +168,13 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
     @Override
     public SeekableByteChannel newByteChannel(Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs)
             throws IOException {
-        Ext2FileSystem fs = spi(path);
+        FileSystem fs = spi(path);
         boolean write = options.contains(StandardOpenOption.WRITE) || options.contains(StandardOpenOption.APPEND);
         boolean append = options.contains(StandardOpenOption.APPEND);
         boolean create = options.contains(StandardOpenOption.CREATE) || options.contains(StandardOpenOption.CREATE_NEW);
-        int flags = (write ? (options.contains(StandardOpenOption.READ) ? 2 : 1) : 0)
-                | (append ? 02000 : 0) | (options.contains(StandardOpenOption.TRUNCATE_EXISTING) && write ? 01000 : 0);
+        int flags = (write ? (options.contains(StandardOpenOption.READ) ? OpenFlags.O_RDWR : OpenFlags.O_WRONLY) : OpenFlags.O_RDONLY)
+                | (append ? OpenFlags.O_APPEND : 0)
+                | (options.contains(StandardOpenOption.TRUNCATE_EXISTING) && write ? OpenFlags.O_TRUNC : 0);
         try {
             long ino;
             Opened o;
@@ -177,7 +197,7 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
                 if (!write) throw new java.nio.file.NoSuchFileException(path.toString());
                 Loc l = loc(path);
                 int mode = modeFrom(attrs, 0644);
-                Created c = fs.create(Ext2NioFileSystem.ROOT, l.parent(), l.name(), mode, flags & ~01000, 0);
+                Created c = fs.create(Ext2NioFileSystem.ROOT, l.parent(), l.name(), mode, flags & ~OpenFlags.O_TRUNC, 0);
                 fs.forget(c.entry().ino(), 1);
                 ino = c.entry().ino();
                 o = c.opened();
@@ -208,14 +228,14 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
 
     /** A seekable channel on one SPI file handle. */
     private static final class Channel implements SeekableByteChannel {
-        private final Ext2FileSystem fs;
+        private final FileSystem fs;
         private final long ino, fh;
         private final boolean write, append, read;
         private final Path path;
         private long pos;
         private boolean open = true;
 
-        Channel(Ext2FileSystem fs, long ino, long fh, boolean write, boolean append, boolean read, Path path) {
+        Channel(FileSystem fs, long ino, long fh, boolean write, boolean append, boolean read, Path path) {
             this.fs = fs;
             this.ino = ino;
             this.fh = fh;
@@ -310,18 +330,18 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
 
     @Override
     public DirectoryStream<Path> newDirectoryStream(Path dir, DirectoryStream.Filter<? super Path> filter) throws IOException {
-        Ext2FileSystem fs = spi(dir);
+        FileSystem fs = spi(dir);
         long ino = p(dir).getFileSystem().resolve(dir, true);
         List<Path> entries = new ArrayList<>();
         try {
             if (!FileType.isDir(fs.getattr(Ext2NioFileSystem.ROOT, ino, -1).attr().mode())) {
                 throw new java.nio.file.NotDirectoryException(dir.toString());
             }
-            List<String> names = new ArrayList<>();
+            List<Name> names = new ArrayList<>();
             fs.readdir(Ext2NioFileSystem.ROOT, ino, 0, 0, (n, i, t, next) -> names.add(n));
-            for (String n : names) {
-                if (n.equals(".") || n.equals("..")) continue;
-                Path child = dir.resolve(n);
+            for (Name n : names) {
+                if (n.isDotOrDotDot()) continue;
+                Path child = p(dir).child(n);
                 if (filter == null || filter.accept(child)) entries.add(child);
             }
         } catch (FsException e) {
@@ -357,7 +377,9 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
     public void createSymbolicLink(Path link, Path target, FileAttribute<?>... attrs) throws IOException {
         Loc l = loc(link);
         try {
-            Entry e = spi(link).symlink(Ext2NioFileSystem.ROOT, l.parent(), l.name(), target.toString());
+            byte[] t = target instanceof Ext2Path x ? x.toBytes()
+                    : target.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            Entry e = spi(link).symlink(Ext2NioFileSystem.ROOT, l.parent(), l.name(), t);
             spi(link).forget(e.ino(), 1);
         } catch (FsException e) {
             throw Ext2NioFileSystem.io(e, link);
@@ -379,7 +401,7 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
     public Path readSymbolicLink(Path link) throws IOException {
         long ino = p(link).getFileSystem().resolve(link, false);
         try {
-            return p(link).getFileSystem().getPath(spi(link).readlink(Ext2NioFileSystem.ROOT, ino));
+            return Ext2Path.ofBytes(p(link).getFileSystem(), spi(link).readlink(Ext2NioFileSystem.ROOT, ino));
         } catch (FsException e) {
             if (e.errno() == Errno.EINVAL) throw new java.nio.file.NotLinkException(link.toString());
             throw Ext2NioFileSystem.io(e, link);
@@ -389,7 +411,7 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
     @Override
     public void delete(Path path) throws IOException {
         Loc l = loc(path);
-        Ext2FileSystem fs = spi(path);
+        FileSystem fs = spi(path);
         try {
             Entry e = fs.lookup(Ext2NioFileSystem.ROOT, l.parent(), l.name());
             fs.forget(e.ino(), 1);
@@ -449,8 +471,8 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
 
     @Override
     public boolean isHidden(Path path) {
-        Path f = path.getFileName();
-        return f != null && f.toString().startsWith(".");
+        Name f = p(path).lastName();
+        return f != null && f.startsWith(".");
     }
 
     @Override
@@ -462,7 +484,7 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
     public void checkAccess(Path path, AccessMode... modes) throws IOException {
         long ino = p(path).getFileSystem().resolve(path, true);
         int mask = 0;
-        for (AccessMode m : modes) mask |= m == AccessMode.READ ? 4 : m == AccessMode.WRITE ? 2 : 1;
+        for (AccessMode m : modes) mask |= m == AccessMode.READ ? Access.R : m == AccessMode.WRITE ? Access.W : Access.X;
         try {
             spi(path).access(Ext2NioFileSystem.ROOT, ino, mask);
         } catch (FsException e) {

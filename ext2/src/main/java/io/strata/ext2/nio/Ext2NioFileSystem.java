@@ -5,6 +5,8 @@ import io.strata.core.Entry;
 import io.strata.core.FileSystem;
 import io.strata.core.FileType;
 import io.strata.core.FsException;
+import io.strata.core.Name;
+import io.strata.core.Session;
 import io.strata.ext2.Ext2FileSystem;
 import io.strata.core.Errno;
 import java.io.IOException;
@@ -38,13 +40,16 @@ final class Ext2NioFileSystem extends java.nio.file.FileSystem {
 
     private final Ext2FileSystemProvider provider;
     private final Path image;
-    final Ext2FileSystem spi;
+    private final Ext2FileSystem owned;
+    /** What every operation goes through. */
+    final Session spi;
     private volatile boolean open = true;
 
-    Ext2NioFileSystem(Ext2FileSystemProvider provider, Path image, Ext2FileSystem spi) {
+    Ext2NioFileSystem(Ext2FileSystemProvider provider, Path image, Ext2FileSystem owned) {
         this.provider = provider;
         this.image = image;
-        this.spi = spi;
+        this.owned = owned;
+        this.spi = Session.attach(owned, "nio " + image, null);
     }
 
     Path image() {
@@ -58,7 +63,8 @@ final class Ext2NioFileSystem extends java.nio.file.FileSystem {
         if (!open) return;
         open = false;
         provider.closed(this);
-        spi.close();
+        spi.close(); // releases what this view still held, then the image is unmounted
+        owned.unmount();
     }
 
     @Override public boolean isOpen() { return open; }
@@ -91,16 +97,16 @@ final class Ext2NioFileSystem extends java.nio.file.FileSystem {
     /** Inode of a path; follows symlinks in every component, and in the last if {@code followLast}. */
     long resolve(Path path, boolean followLast) throws IOException {
         checkOpen();
-        List<String> todo = new ArrayList<>(((Ext2Path) path.toAbsolutePath()).names());
+        List<Name> todo = new ArrayList<>(((Ext2Path) path.toAbsolutePath()).names());
         List<Long> stack = new ArrayList<>();
         stack.add(FileSystem.ROOT);
         int hops = 0;
         try {
             while (!todo.isEmpty()) {
-                String n = todo.remove(0);
+                Name n = todo.remove(0);
                 long cur = stack.get(stack.size() - 1);
-                if (n.equals(".")) continue;
-                if (n.equals("..")) {
+                if (n.isDot()) continue;
+                if (n.isDotDot()) {
                     if (stack.size() > 1) stack.remove(stack.size() - 1);
                     continue;
                 }
@@ -108,13 +114,9 @@ final class Ext2NioFileSystem extends java.nio.file.FileSystem {
                 spi.forget(e.ino(), 1);
                 if (FileType.isLink(e.attr().mode()) && (followLast || !todo.isEmpty())) {
                     if (++hops > 40) throw new FileSystemLoopException(path.toString());
-                    String target = spi.readlink(ROOT, e.ino());
-                    List<String> t = new ArrayList<>();
-                    for (String s : target.split("/")) if (!s.isEmpty()) t.add(s);
-                    if (target.startsWith("/")) {
-                        stack.subList(1, stack.size()).clear();
-                    }
-                    todo.addAll(0, t);
+                    Ext2Path target = Ext2Path.ofBytes(this, spi.readlink(ROOT, e.ino()));
+                    if (target.isAbsolute()) stack.subList(1, stack.size()).clear();
+                    todo.addAll(0, target.names());
                     continue;
                 }
                 stack.add(e.ino());

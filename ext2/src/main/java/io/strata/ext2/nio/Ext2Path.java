@@ -1,6 +1,11 @@
 package io.strata.ext2.nio;
 
+import io.strata.core.FsException;
+import io.strata.core.Name;
+import java.io.ByteArrayOutputStream;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.ProviderMismatchException;
@@ -8,33 +13,84 @@ import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
-/** A path inside an ext2 image: '/'-separated names, absolute or relative (to the root). */
+/**
+ * A path inside an ext2 image: '/'-separated names, absolute or relative (to the root). Like the
+ * JDK's Unix paths it holds bytes: each component is a {@link Name}. Strings given to
+ * {@code getPath} are encoded as UTF-8 and {@link #toString()} decodes as UTF-8 (a name that is not
+ * valid UTF-8 shows U+FFFD there), but a path obtained from a directory listing keeps the exact
+ * bytes, so it can be opened, renamed and deleted whatever its name.
+ */
 final class Ext2Path implements Path {
     private final Ext2NioFileSystem fs;
     private final boolean absolute;
-    private final List<String> names;
+    private final List<Name> names;
 
+    /** A path typed as a String (UTF-8); InvalidPathException if a component cannot be a name (NUL). */
     Ext2Path(Ext2NioFileSystem fs, String path) {
         this(fs, path.startsWith("/"), split(path));
     }
 
-    Ext2Path(Ext2NioFileSystem fs, boolean absolute, List<String> names) {
+    Ext2Path(Ext2NioFileSystem fs, boolean absolute, List<Name> names) {
         this.fs = fs;
         this.absolute = absolute;
         this.names = List.copyOf(names);
     }
 
-    private static List<String> split(String p) {
-        List<String> out = new ArrayList<>();
-        for (String s : p.split("/")) if (!s.isEmpty()) out.add(s);
+    private static List<Name> split(String p) {
+        List<Name> out = new ArrayList<>();
+        for (String s : p.split("/")) {
+            if (s.isEmpty()) continue;
+            try {
+                out.add(Name.utf8(s));
+            } catch (FsException e) {
+                throw new InvalidPathException(p, e.getMessage());
+            }
+        }
         return out;
     }
 
-    List<String> names() {
+    /** A path from raw bytes (a symlink target, a URI's path). */
+    static Ext2Path ofBytes(Ext2NioFileSystem fs, byte[] b) {
+        List<Name> out = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i <= b.length; i++) {
+            if (i == b.length || b[i] == '/') {
+                if (i > start) {
+                    try {
+                        out.add(Name.of(b, start, i - start));
+                    } catch (FsException e) {
+                        throw new InvalidPathException(new String(b, StandardCharsets.UTF_8), e.getMessage());
+                    }
+                }
+                start = i + 1;
+            }
+        }
+        return new Ext2Path(fs, b.length > 0 && b[0] == '/', out);
+    }
+
+    /** The path as bytes ('/'-joined names, a leading '/' if absolute). */
+    byte[] toBytes() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        if (absolute) out.write('/');
+        for (int i = 0; i < names.size(); i++) {
+            if (i > 0) out.write('/');
+            out.writeBytes(names.get(i).bytes());
+        }
+        return out.toByteArray();
+    }
+
+    List<Name> names() {
         return names;
+    }
+
+    /** This directory's child {@code n} (a name from a listing, kept as bytes). */
+    Ext2Path child(Name n) {
+        List<Name> all = new ArrayList<>(names);
+        all.add(n);
+        return new Ext2Path(fs, absolute, all);
     }
 
     private static Ext2Path check(Path p) {
@@ -46,9 +102,14 @@ final class Ext2Path implements Path {
     @Override public boolean isAbsolute() { return absolute; }
     @Override public Path getRoot() { return absolute ? new Ext2Path(fs, true, List.of()) : null; }
 
+    /** The last name, or null for the root. */
+    Name lastName() {
+        return names.isEmpty() ? null : names.get(names.size() - 1);
+    }
+
     @Override
     public Path getFileName() {
-        return names.isEmpty() ? null : new Ext2Path(fs, false, List.of(names.get(names.size() - 1)));
+        return names.isEmpty() ? null : new Ext2Path(fs, false, List.of(lastName()));
     }
 
     @Override
@@ -86,11 +147,12 @@ final class Ext2Path implements Path {
 
     @Override
     public Path normalize() {
-        List<String> out = new ArrayList<>();
-        for (String s : names) {
-            if (s.equals(".")) continue;
-            if (s.equals("..") && !out.isEmpty() && !out.get(out.size() - 1).equals("..")) out.remove(out.size() - 1);
-            else if (s.equals("..") && absolute) continue;
+        List<Name> out = new ArrayList<>();
+        for (Name s : names) {
+            if (s.isDot()) continue;
+            boolean up = s.isDotDot();
+            if (up && !out.isEmpty() && !out.get(out.size() - 1).isDotDot()) out.remove(out.size() - 1);
+            else if (up && absolute) continue;
             else out.add(s);
         }
         return new Ext2Path(fs, absolute, out);
@@ -100,7 +162,7 @@ final class Ext2Path implements Path {
     public Path resolve(Path other) {
         Ext2Path o = check(other);
         if (o.absolute) return o;
-        List<String> all = new ArrayList<>(names);
+        List<Name> all = new ArrayList<>(names);
         all.addAll(o.names);
         return new Ext2Path(fs, absolute, all);
     }
@@ -116,15 +178,25 @@ final class Ext2Path implements Path {
         if (o.absolute != absolute) throw new IllegalArgumentException("one path is absolute, the other not");
         int common = 0;
         while (common < names.size() && common < o.names.size() && names.get(common).equals(o.names.get(common))) common++;
-        List<String> out = new ArrayList<>();
-        for (int i = common; i < names.size(); i++) out.add("..");
+        List<Name> out = new ArrayList<>();
+        for (int i = common; i < names.size(); i++) out.add(Name.DOTDOT);
         out.addAll(o.names.subList(common, o.names.size()));
         return new Ext2Path(fs, false, out);
     }
 
+    /** {@code ext2:<image URI>!<path>}, the path's bytes percent-encoded outside unreserved ASCII. */
     @Override
     public URI toUri() {
-        return URI.create("ext2:" + fs.image().toUri() + "!" + toAbsolutePath());
+        StringBuilder sb = new StringBuilder();
+        for (byte x : ((Ext2Path) toAbsolutePath()).toBytes()) {
+            int c = x & 0xff;
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "/-._~".indexOf(c) >= 0) {
+                sb.append((char) c);
+            } else {
+                sb.append('%').append(String.format("%02X", c));
+            }
+        }
+        return URI.create("ext2:" + fs.image().toUri() + "!" + sb);
     }
 
     @Override
@@ -142,9 +214,16 @@ final class Ext2Path implements Path {
         throw new UnsupportedOperationException("watch service");
     }
 
+    /** Absolute paths first, then component by component in byte order. */
     @Override
     public int compareTo(Path other) {
-        return toString().compareTo(check(other).toString());
+        Ext2Path o = check(other);
+        if (absolute != o.absolute) return absolute ? -1 : 1;
+        for (int i = 0; i < Math.min(names.size(), o.names.size()); i++) {
+            int c = names.get(i).compareTo(o.names.get(i));
+            if (c != 0) return c;
+        }
+        return Integer.compare(names.size(), o.names.size());
     }
 
     @Override
@@ -154,11 +233,11 @@ final class Ext2Path implements Path {
 
     @Override
     public int hashCode() {
-        return Arrays.hashCode(new Object[] {absolute, names});
+        return Objects.hash(absolute, names);
     }
 
     @Override
     public String toString() {
-        return (absolute ? "/" : "") + String.join("/", names);
+        return new String(toBytes(), StandardCharsets.UTF_8);
     }
 }

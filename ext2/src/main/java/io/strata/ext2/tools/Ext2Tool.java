@@ -1,12 +1,15 @@
 package io.strata.ext2.tools;
 
 import io.strata.core.Attr;
+import io.strata.core.Bytes;
 import io.strata.core.Caller;
 import io.strata.core.Created;
 import io.strata.core.Entry;
 import io.strata.core.FileSystem;
 import io.strata.core.FileType;
 import io.strata.core.FsException;
+import io.strata.core.Name;
+import io.strata.core.OpenFlags;
 import io.strata.core.Opened;
 import io.strata.core.SetAttr;
 import io.strata.ext2.Ext2FileSystem;
@@ -35,6 +38,11 @@ import java.util.List;
  * <li>{@code mkdir IMAGE PATH...} create directories (and missing parents)</li>
  * <li>{@code rm [-r] IMAGE PATH...} remove files, symlinks, empty directories (-r: trees)</li>
  * </ul>
+ * PATH arguments are UTF-8 (each component becomes a {@link Name} with {@link Name#utf8}). Names and
+ * symlink targets on the image are bytes: {@code ls} writes them to stdout unchanged, as ls(1)
+ * does when its output is not a terminal, so a name that is not UTF-8 (0xE9 from a Latin-1 system)
+ * comes out as the same byte and can be fed back by a script; {@code rm -r} removes such names
+ * without ever decoding them.
  */
 public final class Ext2Tool {
     private Ext2Tool() {}
@@ -44,7 +52,8 @@ public final class Ext2Tool {
             + "       ext2 get IMAGE PATH DEST\n"
             + "       ext2 put IMAGE SRC PATH\n"
             + "       ext2 mkdir IMAGE PATH...\n"
-            + "       ext2 rm [-r] IMAGE PATH...";
+            + "       ext2 rm [-r] IMAGE PATH...\n"
+            + "PATHs are UTF-8; ls prints names and symlink targets as the bytes stored (like ls to a pipe).";
     private static final Caller ROOT = Caller.ROOT;
 
     public static void main(String[] args) {
@@ -113,7 +122,7 @@ public final class Ext2Tool {
             }
         } finally {
             try {
-                fs.close();
+                fs.unmount();
             } catch (IOException e) {
                 err.println("ext2: " + e.getMessage());
                 rc = 1;
@@ -136,16 +145,21 @@ public final class Ext2Tool {
         }
     }
 
-    private static List<String> parts(String path) {
-        List<String> out = new ArrayList<>();
-        for (String s : path.split("/")) if (!s.isEmpty() && !s.equals(".")) out.add(s);
+    /** The components of a UTF-8 path argument ("." components dropped). */
+    private static List<Name> parts(String path) throws FsException {
+        List<Name> out = new ArrayList<>();
+        for (String s : path.split("/")) if (!s.isEmpty() && !s.equals(".")) out.add(Name.utf8(s));
         return out;
     }
 
     /** Follows the path (not following symlinks) to an inode id. */
     static long resolve(FileSystem fs, String path) throws FsException {
+        return resolve(fs, parts(path));
+    }
+
+    private static long resolve(FileSystem fs, List<Name> parts) throws FsException {
         long ino = FileSystem.ROOT;
-        for (String s : parts(path)) {
+        for (Name s : parts) {
             Entry e = fs.lookup(ROOT, ino, s);
             fs.forget(e.ino(), 1);
             ino = e.ino();
@@ -157,28 +171,35 @@ public final class Ext2Tool {
         long ino = resolve(fs, path);
         Attr a = fs.getattr(ROOT, ino, -1).attr();
         if (!a.isDirectory()) {
-            out.println(line(fs, a, path));
+            line(fs, a, Bytes.utf8(path), out);
             return;
         }
         if (header) out.println(path + ":");
-        List<String> names = new ArrayList<>();
+        List<Name> names = new ArrayList<>();
         fs.readdir(ROOT, ino, 0, 0, (n, i, t, next) -> names.add(n));
-        names.sort(null);
-        for (String n : names) {
-            if (n.equals(".") || n.equals("..")) continue;
+        names.sort(null); // byte order, as ls in the C locale
+        for (Name n : names) {
+            if (n.isDotOrDotDot()) continue;
             Entry e = fs.lookup(ROOT, ino, n);
             try {
-                out.println(line(fs, e.attr(), n));
+                line(fs, e.attr(), n.bytes(), out);
             } finally {
                 fs.forget(e.ino(), 1);
             }
         }
     }
 
-    private static String line(FileSystem fs, Attr a, String name) throws FsException {
-        String target = FileType.isLink(a.mode()) ? " -> " + fs.readlink(ROOT, a.ino()) : "";
-        return String.format("%s %3d %5d %5d %12d %s %s%s", modeString(a.mode()), a.nlink(), a.uid(), a.gid(), a.size(),
-                Instant.ofEpochSecond(Math.floorDiv(a.mtimeNs(), 1_000_000_000L)), name, target);
+    /** One long-listing line; the name and a symlink's target are written as raw bytes. */
+    private static void line(FileSystem fs, Attr a, byte[] name, PrintStream out) throws FsException {
+        out.print(String.format("%s %3d %5d %5d %12d %s ", modeString(a.mode()), a.nlink(), a.uid(), a.gid(), a.size(),
+                Instant.ofEpochSecond(Math.floorDiv(a.mtimeNs(), 1_000_000_000L))));
+        out.write(name, 0, name.length);
+        if (FileType.isLink(a.mode())) {
+            byte[] target = fs.readlink(ROOT, a.ino());
+            out.print(" -> ");
+            out.write(target, 0, target.length);
+        }
+        out.println();
     }
 
     static String modeString(int mode) {
@@ -199,8 +220,8 @@ public final class Ext2Tool {
 
     private static void cat(FileSystem fs, long ino, OutputStream out) throws FsException, IOException {
         Attr a = fs.getattr(ROOT, ino, -1).attr();
-        if (a.isDirectory()) throw new FsException(Errno.EISDIR);
-        Opened o = fs.open(ROOT, ino, 0);
+        if (a.isDirectory()) throw FsException.of(Errno.EISDIR);
+        Opened o = fs.open(ROOT, ino, OpenFlags.O_RDONLY);
         try {
             ByteBuffer b = ByteBuffer.allocate(1 << 20);
             long off = 0;
@@ -218,21 +239,21 @@ public final class Ext2Tool {
     }
 
     private static void put(FileSystem fs, Path src, String path) throws FsException, IOException {
-        List<String> p = parts(path);
-        if (p.isEmpty()) throw new FsException(Errno.EISDIR);
-        long dir = resolve(fs, String.join("/", p.subList(0, p.size() - 1)));
-        String name = p.get(p.size() - 1);
+        List<Name> p = parts(path);
+        if (p.isEmpty()) throw FsException.of(Errno.EISDIR);
+        long dir = resolve(fs, p.subList(0, p.size() - 1));
+        Name name = p.get(p.size() - 1);
         long ino;
         long fh;
         try {
             Entry e = fs.lookup(ROOT, dir, name);
             fs.forget(e.ino(), 1);
             ino = e.ino();
-            fh = fs.open(ROOT, ino, 1 | 01000).fh();
+            fh = fs.open(ROOT, ino, OpenFlags.O_WRONLY | OpenFlags.O_TRUNC).fh();
         } catch (FsException e) {
             if (e.errno() != Errno.ENOENT) throw e;
-            int mode = (int) (Files.getPosixFilePermissions(src).stream().mapToInt(x -> 1 << (8 - x.ordinal())).sum());
-            Created c = fs.create(ROOT, dir, name, mode, 1, 0);
+            int mode = Files.getPosixFilePermissions(src).stream().mapToInt(x -> 1 << (8 - x.ordinal())).sum();
+            Created c = fs.create(ROOT, dir, name, mode, OpenFlags.O_WRONLY, 0);
             fs.forget(c.entry().ino(), 1);
             ino = c.entry().ino();
             fh = c.opened().fh();
@@ -252,11 +273,11 @@ public final class Ext2Tool {
 
     private static void mkdirs(FileSystem fs, String path) throws FsException {
         long ino = FileSystem.ROOT;
-        for (String s : parts(path)) {
+        for (Name s : parts(path)) {
             try {
                 Entry e = fs.lookup(ROOT, ino, s);
                 fs.forget(e.ino(), 1);
-                if (!e.attr().isDirectory()) throw new FsException(Errno.ENOTDIR);
+                if (!e.attr().isDirectory()) throw FsException.of(Errno.ENOTDIR);
                 ino = e.ino();
             } catch (FsException e) {
                 if (e.errno() != Errno.ENOENT) throw e;
@@ -268,13 +289,13 @@ public final class Ext2Tool {
     }
 
     private static void rm(FileSystem fs, String path, boolean recursive) throws FsException {
-        List<String> p = parts(path);
-        if (p.isEmpty()) throw new FsException(Errno.EBUSY);
-        long dir = resolve(fs, String.join("/", p.subList(0, p.size() - 1)));
+        List<Name> p = parts(path);
+        if (p.isEmpty()) throw FsException.of(Errno.EBUSY);
+        long dir = resolve(fs, p.subList(0, p.size() - 1));
         remove(fs, dir, p.get(p.size() - 1), recursive);
     }
 
-    private static void remove(FileSystem fs, long dir, String name, boolean recursive) throws FsException {
+    private static void remove(FileSystem fs, long dir, Name name, boolean recursive) throws FsException {
         Entry e = fs.lookup(ROOT, dir, name);
         fs.forget(e.ino(), 1);
         if (!e.attr().isDirectory()) {
@@ -282,9 +303,9 @@ public final class Ext2Tool {
             return;
         }
         if (recursive) {
-            List<String> names = new ArrayList<>();
+            List<Name> names = new ArrayList<>();
             fs.readdir(ROOT, e.ino(), 0, 0, (n, i, t, next) -> names.add(n));
-            for (String n : names) if (!n.equals(".") && !n.equals("..")) remove(fs, e.ino(), n, true);
+            for (Name n : names) if (!n.isDotOrDotDot()) remove(fs, e.ino(), n, true);
         }
         fs.rmdir(ROOT, dir, name);
     }

@@ -6,10 +6,14 @@ import io.strata.core.Entry;
 import io.strata.core.FileSystem;
 import io.strata.core.FileType;
 import io.strata.core.FsException;
+import io.strata.core.Name;
+import io.strata.core.OpenFlags;
 import io.strata.core.SetAttr;
+import io.strata.core.XattrName;
 import io.strata.ext2.Ext2FileSystem;
 import io.strata.ext2.Ext2Options;
 import io.strata.ext2.Layout;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
@@ -32,7 +36,8 @@ import java.util.stream.Stream;
  * {@code mkfs.ext2 IMAGE SIZE [-b 1024|2048|4096] [-I 128|256] [-d SRC_DIR]}: a rootless mke2fs.
  * Formats with {@link Layout}, creates lost+found, and with -d copies a host tree in (like mke2fs
  * -d): regular files, directories, symlinks, fifos/sockets/devices, hard links as one inode, modes,
- * owners, times and user.* xattrs. Progress on stderr for big trees.
+ * owners, times and user.* xattrs. Host file names are copied as the bytes the host stores (not
+ * UTF-8-decoded), so names such as 0xE9 survive. Progress on stderr for big trees.
  */
 public final class Mkfs {
     private Mkfs() {}
@@ -78,11 +83,11 @@ public final class Mkfs {
             Layout.format(img, bytes, bs, isz, bytes < (512L << 20) ? 4096 : 16384);
             Ext2FileSystem fs = Ext2FileSystem.open(img, Ext2Options.defaults());
             try {
-                Entry lf = fs.mkdir(Caller.ROOT, FileSystem.ROOT, "lost+found", 0700, 0);
+                Entry lf = fs.mkdir(Caller.ROOT, FileSystem.ROOT, LOST_FOUND, 0700, 0);
                 fs.forget(lf.ino(), 1);
-                if (src != null) new Populator(fs, err).copyTree(Path.of(src));
+                if (src != null) new Populator(fs, err).copyTree(Path.of(src).toAbsolutePath());
             } finally {
-                fs.close();
+                fs.unmount();
             }
             return 0;
         } catch (IllegalArgumentException e) {
@@ -93,6 +98,46 @@ public final class Mkfs {
             err.println("mkfs.ext2: " + e.getMessage());
             return 1;
         }
+    }
+
+    private static final Name LOST_FOUND = Name.of("lost+found");
+
+    /**
+     * The bytes of an absolute host path as the kernel stores them. {@code Path.toString()} decodes
+     * them (a name that is not UTF-8 becomes U+FFFD), but {@code toUri()} percent-encodes the raw
+     * bytes of the path, so decoding the escapes gets them back exactly. toUri adds a '/' after a
+     * directory; a host path never ends in '/' otherwise, so it is dropped.
+     */
+    static byte[] hostBytes(Path absolute) {
+        String raw = absolute.toUri().getRawPath();
+        if (raw.length() > 1 && raw.endsWith("/")) raw = raw.substring(0, raw.length() - 1);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length());
+        for (int i = 0; i < raw.length(); i++) {
+            char ch = raw.charAt(i);
+            if (ch == '%' && i + 2 < raw.length()) {
+                out.write(Integer.parseInt(raw.substring(i + 1, i + 3), 16));
+                i += 2;
+            } else {
+                out.write(ch); // toUri escapes every byte outside printable ASCII
+            }
+        }
+        return out.toByteArray();
+    }
+
+    /** The last component of an absolute host path, as bytes. */
+    static Name hostName(Path absolute) throws FsException {
+        byte[] b = hostBytes(absolute);
+        int slash = b.length - 1;
+        while (slash >= 0 && b[slash] != '/') slash--;
+        return Name.of(java.util.Arrays.copyOfRange(b, slash + 1, b.length));
+    }
+
+    /** A symlink's target as bytes (relative targets are encoded as if under "/", then unprefixed). */
+    static byte[] hostLinkTarget(Path link) throws IOException {
+        Path t = Files.readSymbolicLink(link);
+        if (t.isAbsolute()) return hostBytes(t);
+        byte[] b = hostBytes(t.getFileSystem().getPath("/").resolve(t));
+        return java.util.Arrays.copyOfRange(b, 1, b.length);
     }
 
     static long parseSize(String s) {
@@ -160,8 +205,8 @@ public final class Mkfs {
             }
             children.sort(null);
             for (Path p : children) {
-                String name = p.getFileName().toString();
-                if (ino == FileSystem.ROOT && name.equals("lost+found")) {
+                Name name = hostName(p);
+                if (ino == FileSystem.ROOT && name.equals(LOST_FOUND)) {
                     progress();
                     continue;
                 }
@@ -182,11 +227,11 @@ public final class Mkfs {
                         copyDir(p, e.ino());
                     }
                     case FileType.S_IFLNK -> {
-                        e = fs.symlink(root, ino, name, Files.readSymbolicLink(p).toString());
+                        e = fs.symlink(root, ino, name, hostLinkTarget(p));
                         progress();
                     }
                     case FileType.S_IFREG -> {
-                        Created c = fs.create(root, ino, name, mode & 07777, 1, 0);
+                        Created c = fs.create(root, ino, name, mode & 07777, OpenFlags.O_WRONLY, 0);
                         e = c.entry();
                         try {
                             copyData(p, e.ino(), c.opened().fh());
@@ -253,7 +298,7 @@ public final class Mkfs {
                     ByteBuffer v = ByteBuffer.allocate(x.size(n));
                     x.read(n, v);
                     try {
-                        fs.setxattr(root, ino, "user." + n, v.array(), 0);
+                        fs.setxattr(root, ino, XattrName.of("user." + n), v.array(), 0);
                     } catch (FsException e) {
                         err.println("mkfs.ext2: " + p + ": xattr user." + n + " not copied: " + e.getMessage());
                     }
