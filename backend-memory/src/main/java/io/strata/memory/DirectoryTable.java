@@ -1,6 +1,7 @@
 package io.strata.memory;
 
-import java.nio.charset.StandardCharsets;
+import io.strata.core.FsException;
+import io.strata.core.Name;
 import java.util.Arrays;
 
 /**
@@ -10,7 +11,8 @@ import java.util.Arrays;
  * <h2>Layout</h2>
  * Parallel arrays indexed by <em>slot</em>, in insertion order: {@code cookies[slot]} (long, strictly
  * increasing), {@code inos[slot]} and {@code nameAt[slot]}, an offset into one shared byte heap
- * where each name is stored as a length byte followed by its UTF-8 bytes. No per-entry objects.
+ * where each name is stored as a length byte followed by its bytes (as given: names are byte
+ * strings, never decoded). No per-entry objects.
  * A removed entry becomes a tombstone ({@code nameAt == -1}); when tombstones make up half the
  * slots, {@link #compact} squeezes them out, keeping order and cookies.
  *
@@ -56,13 +58,13 @@ final class DirectoryTable {
     // ---- lookup ----
 
     /** The slot holding {@code name}, or -1. */
-    int find(byte[] name) {
+    int find(Name name) {
         if (hash == null) {
             for (int s = 0; s < slots; s++) if (nameAt[s] >= 0 && nameEquals(s, name)) return s;
             return -1;
         }
         int mask = hash.length - 1;
-        for (int h = hashOf(name, 0, name.length) & mask; ; h = (h + 1) & mask) {
+        for (int h = hashOf(name) & mask; ; h = (h + 1) & mask) {
             int v = hash[h];
             if (v == 0) return -1;
             int s = v - 1;
@@ -82,9 +84,14 @@ final class DirectoryTable {
         return nameAt[slot] >= 0;
     }
 
-    String name(int slot) {
+    /** The name in a live slot (a new Name: the heap moves on compaction). */
+    Name name(int slot) {
         int at = nameAt[slot];
-        return new String(heap, at + 1, heap[at] & 0xff, StandardCharsets.UTF_8);
+        try {
+            return Name.of(heap, at + 1, heap[at] & 0xff);
+        } catch (FsException e) {
+            throw new IllegalStateException("stored name is invalid", e); // only valid Names are inserted
+        }
     }
 
     /** Repoints an existing entry (rename over an existing name keeps the name's cookie). */
@@ -107,18 +114,19 @@ final class DirectoryTable {
     // ---- changes ----
 
     /** Appends a new entry (caller checked that the name is absent); returns its slot. */
-    int insert(byte[] name, int ino) {
+    int insert(Name name, int ino) {
+        int len = name.length();
         if (slots == cookies.length) makeRoom();
-        if (heapUsed + 1 + name.length > heap.length) {
-            heap = Arrays.copyOf(heap, Math.max(heap.length + (heap.length >> 1), heapUsed + 1 + name.length) + 16);
+        if (heapUsed + 1 + len > heap.length) {
+            heap = Arrays.copyOf(heap, Math.max(heap.length + (heap.length >> 1), heapUsed + 1 + len) + 16);
         }
         int s = slots++;
         cookies[s] = nextCookie++;
         inos[s] = ino;
         nameAt[s] = heapUsed;
-        heap[heapUsed] = (byte) name.length;
-        System.arraycopy(name, 0, heap, heapUsed + 1, name.length);
-        heapUsed += 1 + name.length;
+        heap[heapUsed] = (byte) len;
+        name.copyTo(heap, heapUsed + 1);
+        heapUsed += 1 + len;
         live++;
         if (hash != null) {
             if (slots * 4 > hash.length * 3) rebuildHash(hash.length * 2);
@@ -208,15 +216,21 @@ final class DirectoryTable {
         hash[h] = s + 1;
     }
 
-    private boolean nameEquals(int s, byte[] name) {
+    private boolean nameEquals(int s, Name name) {
         int at = nameAt[s];
-        int len = heap[at] & 0xff;
-        return len == name.length && Arrays.equals(heap, at + 1, at + 1 + len, name, 0, len);
+        return name.equalsBytes(heap, at + 1, heap[at] & 0xff);
     }
 
+    /** FNV-1a over the stored bytes; {@link #hashOf(Name)} must give the same value for the same bytes. */
     private static int hashOf(byte[] b, int off, int len) {
         int h = 0x811c9dc5;
         for (int i = off; i < off + len; i++) h = (h ^ b[i]) * 0x01000193;
+        return h ^ (h >>> 15);
+    }
+
+    private static int hashOf(Name name) {
+        int h = 0x811c9dc5;
+        for (int i = 0, len = name.length(); i < len; i++) h = (h ^ name.byteAt(i)) * 0x01000193;
         return h ^ (h >>> 15);
     }
 }

@@ -1,31 +1,30 @@
 package io.strata.memory;
 
-import io.strata.sys.Libc;
+import io.strata.core.OpenFlags;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Open file handles: fh -> (inode, open flags). Handles are few compared with inodes, so a
  * concurrent map is fine here. The inode reference keeps an unlinked file reachable for I/O; the
- * inode's {@code opens} count keeps it from being freed.
+ * inode's open count keeps it from being freed.
  */
 final class Handles {
     record Handle(MemInode inode, int flags) {
         boolean readable() {
-            return (flags & Libc.O_ACCMODE) != Libc.O_WRONLY;
+            return OpenFlags.reads(flags);
         }
 
         boolean writable() {
-            int acc = flags & Libc.O_ACCMODE;
-            return acc == Libc.O_WRONLY || acc == Libc.O_RDWR;
+            return OpenFlags.writes(flags);
         }
 
         boolean append() {
-            return (flags & Libc.O_APPEND) != 0;
+            return (flags & OpenFlags.O_APPEND) != 0;
         }
 
         boolean noatime() {
-            return (flags & Libc.O_NOATIME) != 0;
+            return (flags & OpenFlags.O_NOATIME) != 0;
         }
     }
 
@@ -48,5 +47,9 @@ final class Handles {
 
     int size() {
         return open.size();
+    }
+
+    void clear() {
+        open.clear();
     }
 }

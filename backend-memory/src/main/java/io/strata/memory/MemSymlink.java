@@ -1,8 +1,6 @@
 package io.strata.memory;
 
-import java.nio.charset.StandardCharsets;
-
-/** A symbolic link; its target never changes after creation, so reading it needs no lock. */
+/** A symbolic link; its target (bytes, never decoded) never changes after creation, so reading it needs no lock. */
 final class MemSymlink extends MemInode {
     final byte[] target;
 
@@ -14,9 +12,5 @@ final class MemSymlink extends MemInode {
     @Override
     long size() {
         return target.length;
-    }
-
-    String targetString() {
-        return new String(target, StandardCharsets.UTF_8);
     }
 }

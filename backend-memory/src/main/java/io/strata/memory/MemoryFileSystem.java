@@ -4,32 +4,38 @@ import static io.strata.core.FileType.S_IFBLK;
 import static io.strata.core.FileType.S_IFCHR;
 import static io.strata.core.FileType.S_IFDIR;
 import static io.strata.core.FileType.S_IFIFO;
+import static io.strata.core.FileType.S_IFLNK;
 import static io.strata.core.FileType.S_IFMT;
 import static io.strata.core.FileType.S_IFREG;
 import static io.strata.core.FileType.S_IFSOCK;
-import static io.strata.core.FileType.S_ISGID;
-import static io.strata.memory.Permissions.R;
-import static io.strata.memory.Permissions.W;
-import static io.strata.memory.Permissions.X;
 
+import io.strata.core.Access;
+import io.strata.core.Attr;
 import io.strata.core.AttrReply;
 import io.strata.core.CachePolicy;
 import io.strata.core.Caller;
 import io.strata.core.Created;
+import io.strata.core.DirPlusSink;
 import io.strata.core.DirSink;
 import io.strata.core.Entry;
+import io.strata.core.Errno;
+import io.strata.core.Feature;
 import io.strata.core.FileSystem;
 import io.strata.core.FileType;
 import io.strata.core.FsException;
+import io.strata.core.Name;
+import io.strata.core.OpenFlags;
 import io.strata.core.Opened;
 import io.strata.core.SetAttr;
 import io.strata.core.StatFs;
-import io.strata.core.Errno;
-import io.strata.sys.Libc;
+import io.strata.core.XattrName;
+import io.strata.core.inode.InodeTable;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongSupplier;
@@ -42,7 +48,7 @@ import java.util.function.LongSupplier;
  * <ol>
  * <li><b>Namespace lock</b> ({@link #ns}, one ReentrantReadWriteLock): guards every directory's
  *     entries ({@link DirectoryTable}), every {@link MemDir#parent} and the name -> inode relation.
- *     lookup, readdir, and the ancestor walk take it shared; create, mkdir, mknod, symlink, link,
+ *     lookup, readdir, readdirplus and tmpfile take it shared; create, mkdir, mknod, symlink, link,
  *     unlink, rmdir, rename take it exclusive. Data I/O, getattr, setattr, xattrs, open and release
  *     never take it.</li>
  * <li><b>Inode lock</b> (each {@link MemInode} is an {@link InodeLock}, shared/exclusive,
@@ -52,18 +58,25 @@ import java.util.function.LongSupplier;
  *     their order does not matter. The only nesting is copy_file_range, which holds two file locks
  *     and takes them in ascending inode order.</li>
  * </ol>
- * The {@link InodeTable} monitor and {@link SpaceAccounting} atomics are innermost and never call
- * out. nlink is changed only with both the namespace write lock and the inode lock held. Lookup
- * counts change atomically (lookups run in parallel under the shared namespace lock).
- * Consequences: reads and writes of different files never wait for one another or for the
+ * The core {@link InodeTable} monitor and {@link SpaceAccounting} atomics are innermost and never
+ * call out. nlink is changed only with both the namespace write lock and the inode lock held.
+ * Lookup and open counts change atomically (lookups run in parallel under the shared namespace
+ * lock). Consequences: reads and writes of different files never wait for one another or for the
  * namespace; a data copy never holds the namespace lock; directory operations serialize (they are
  * short: no data is copied under the namespace lock).
  *
+ * <h2>Permissions</h2>
+ * Every decision is core's {@link Access}, made with the attributes read under the inode's lock
+ * (lookup's search check reads mode/uid/gid unlocked, see {@link MemInode}). The order of checks
+ * within an operation is Linux's: search permission on the parent, then the name's existence
+ * (ENOENT/EEXIST), then write permission, sticky bit and type checks.
+ *
  * <h2>Lifetime</h2>
- * An inode is freed (id returned with a new generation, space released) when its link count, its
- * lookup count and its open-handle count are all zero. Each of the three decrements is followed by
- * that check under the inode's write lock, so the last one to reach zero frees it exactly once.
- * Unknown or freed inode ids answer ESTALE.
+ * An inode is freed (id returned to the table with a new generation, space released) when its link
+ * count, lookup count and open count are all zero. Each of the three decrements is followed by
+ * {@link #freeIfUnused} under the inode's write lock, so the last one to reach zero frees it exactly
+ * once; references are added under at least the read lock after checking the inode is still in the
+ * table. Unknown or freed inode ids answer ESTALE.
  *
  * <h2>Buffers</h2>
  * read advances {@code dst}'s position by the bytes read, write advances {@code src}'s position by
@@ -72,18 +85,28 @@ import java.util.function.LongSupplier;
 public final class MemoryFileSystem implements FileSystem {
     /** Largest file size (1 EiB): far beyond any heap, small enough that offset arithmetic never overflows. */
     static final long MAX_FILE_SIZE = 1L << 60;
-    static final int XATTR_NAME_MAX = 255, XATTR_SIZE_MAX = 65536;
+    static final int XATTR_SIZE_MAX = 65536;
+    /** Symlink targets, like Linux: at most a page including the terminating NUL. */
+    static final int SYMLINK_MAX = 4095;
     private static final int MAX_LINKS = Integer.MAX_VALUE - 1;
     private static final int READDIR_BATCH = 512;
+    /** readdirplus batches stay smaller: each gathered entry holds a reference until the sink takes it. */
+    private static final int READDIRPLUS_BATCH = 128;
+
+    private static final Set<Feature> FEATURES = Collections.unmodifiableSet(EnumSet.of(Feature.PERMISSIONS,
+            Feature.RENAME_NOREPLACE, Feature.RENAME_EXCHANGE, Feature.RENAME_WHITEOUT, Feature.HARD_LINKS,
+            Feature.SYMLINKS, Feature.DEVICE_NODES, Feature.TMPFILE, Feature.USER_XATTRS, Feature.TRUSTED_XATTRS,
+            Feature.SECURITY_XATTRS, Feature.FALLOCATE, Feature.PUNCH_HOLE, Feature.SEEK_DATA,
+            Feature.COPY_FILE_RANGE, Feature.READDIRPLUS));
 
     private final CachePolicy policy;
     private final SpaceAccounting space;
-    private final InodeTable table = new InodeTable();
+    /** Replaced by an empty table on {@link #close()}: every inode becomes unreachable (ESTALE) and collectable. */
+    private volatile InodeTable<MemInode> table = new InodeTable<>();
     private final Handles handles = new Handles();
     private final ReentrantReadWriteLock ns = new ReentrantReadWriteLock();
     private final Lock nsRead = ns.readLock(), nsWrite = ns.writeLock();
     private final LongSupplier clock;
-    private final MemDir root;
 
     public MemoryFileSystem(MemoryOptions options) {
         this(options, MemoryFileSystem::wallClockNanos);
@@ -96,10 +119,15 @@ public final class MemoryFileSystem implements FileSystem {
         this.clock = clock;
         long now = clock.getAsLong();
         if (!space.tryAllocInode(0)) throw new IllegalArgumentException("size limit too small for the root");
-        root = table.allocate((id, gen) -> new MemDir(id, gen, S_IFDIR | options.rootMode(), options.rootUid(),
-                options.rootGid(), now, id));
-        if (root.ino != ROOT) throw new IllegalStateException("root is not inode 1");
-        root.nlink = 2;
+        MemDir root;
+        try {
+            root = table.allocate((id, gen) -> new MemDir(id, gen, S_IFDIR | options.rootMode(), options.rootUid(),
+                    options.rootGid(), now, id));
+        } catch (FsException e) {
+            throw new IllegalStateException("cannot allocate the root", e);
+        }
+        if (root.ino() != ROOT) throw new IllegalStateException("root is not inode 1");
+        root.nlink = 2; // its ".." is itself; nothing can ever remove it (it has no name)
     }
 
     static long wallClockNanos() {
@@ -111,12 +139,38 @@ public final class MemoryFileSystem implements FileSystem {
         return clock.getAsLong();
     }
 
+    // ---- capabilities, lifetime ----
+
+    @Override
+    public Set<Feature> features() {
+        return FEATURES;
+    }
+
+    @Override
+    public CachePolicy cachePolicy() {
+        return policy;
+    }
+
+    /**
+     * Drops every inode, its data and every handle so the heap they used can be collected even if
+     * the owner keeps this object. Called once, after every session detached (nothing runs
+     * concurrently); afterwards every inode, the root included, answers ESTALE.
+     */
+    @Override
+    public void close() {
+        nsWrite.lock();
+        try {
+            handles.clear();
+            table = new InodeTable<>();
+        } finally {
+            nsWrite.unlock();
+        }
+    }
+
     // ---- helpers ----
 
     private MemInode inode(long ino) throws FsException {
-        MemInode i = table.get(ino);
-        if (i == null) throw FsException.of(Errno.ESTALE);
-        return i;
+        return table.require(ino);
     }
 
     private MemDir dir(long ino) throws FsException {
@@ -129,11 +183,36 @@ public final class MemoryFileSystem implements FileSystem {
         return table.get(d.entries.ino(slot));
     }
 
-    /** Builds the Entry reply; the caller already counted the lookup. */
+    /** Still in the table (not freed). Meaningful under the inode's lock: freeing takes it exclusively. */
+    private boolean live(MemInode i) {
+        return table.get(i.ino()) == i;
+    }
+
+    private void checkLive(MemInode i) throws FsException {
+        if (!live(i)) throw FsException.of(Errno.ESTALE);
+    }
+
+    /** Builds the Entry reply of an inode whose lookup reference the caller already counted. */
     private Entry entry(MemInode i) {
         i.readLock();
         try {
-            return policy.entry(i.ino, Integer.toUnsignedLong(i.generation), i.attr());
+            return policy.entry(i.ino(), i.generation(), i.attr());
+        } finally {
+            i.readUnlock();
+        }
+    }
+
+    /**
+     * Adds one lookup reference and builds the Entry, or returns null if the inode was freed. The
+     * read lock excludes {@link #freeIfUnused}, so a live inode cannot be freed between the check
+     * and the count.
+     */
+    private Entry countedOrNull(MemInode i) {
+        i.readLock();
+        try {
+            if (!live(i)) return null;
+            i.addLookups(1);
+            return policy.entry(i.ino(), i.generation(), i.attr());
         } finally {
             i.readUnlock();
         }
@@ -164,7 +243,7 @@ public final class MemoryFileSystem implements FileSystem {
         try {
             i.nlink = all ? 0 : i.nlink - 1;
             i.ctime = now;
-            if (i.unreachable()) free(i);
+            freeIfUnused(i);
         } finally {
             i.writeUnlock();
         }
@@ -173,15 +252,15 @@ public final class MemoryFileSystem implements FileSystem {
     private void maybeFree(MemInode i) {
         i.writeLock();
         try {
-            if (i.unreachable()) free(i);
+            freeIfUnused(i);
         } finally {
             i.writeUnlock();
         }
     }
 
-    /** Caller holds i's write lock. */
-    private void free(MemInode i) {
-        i.flags |= MemInode.FREED;
+    /** Caller holds i's write lock. Frees once: the table refuses an inode it no longer holds. */
+    private void freeIfUnused(MemInode i) {
+        if (!live(i) || !table.freeIfUnused(i)) return;
         long extra = 0;
         if (i instanceof MemFile f && f.data != null) {
             f.data.freeAll(space);
@@ -192,50 +271,40 @@ public final class MemoryFileSystem implements FileSystem {
             extra += i.xattrs.totalCost();
             i.xattrs = null;
         }
-        table.free(i);
         space.freeInode(extra);
     }
 
-    private static void checkLive(MemInode i) throws FsException {
-        if ((i.flags & MemInode.FREED) != 0) throw FsException.of(Errno.ESTALE);
-    }
-
-    /** Owner and group of a new inode, and its permission bits after umask and set-gid rules. */
-    private record NewOwner(int uid, int gid, int mode) {}
-
-    private static NewOwner owner(Caller c, MemDir parent, int type, int perm) {
-        int gid = c.gid();
-        if ((parent.mode & S_ISGID) != 0) {
-            gid = parent.gid;
-            if (type == S_IFDIR) perm |= S_ISGID; // set-gid directories propagate to subdirectories
-        }
-        // A non-member may not create a group-executable set-gid file (Linux inode_init_owner).
-        if (type != S_IFDIR && (perm & (S_ISGID | 0010)) == (S_ISGID | 0010) && !c.isRoot() && c.gid() != gid) {
-            perm &= ~S_ISGID;
-        }
-        return new NewOwner(c.uid(), gid, type | perm);
+    /** Builds a new inode once its id, generation and ownership are known. */
+    private interface NodeBuilder<T extends MemInode> {
+        T build(int ino, int generation, Access.Ownership owner);
     }
 
     /**
-     * The common part of every create: checks the parent and the name, charges the space, allocates
-     * and links the inode, updates the parent. Caller holds the namespace write lock. The new inode
-     * carries one lookup.
+     * The common part of every create: checks the parent and the name in Linux's order (search,
+     * removed directory, existing name, write), charges the space, allocates and links the inode
+     * with owner and group from {@link Access#newObject}, updates the parent. {@code mode} holds the
+     * type and the permission bits after the umask. Caller holds the namespace write lock. The new
+     * inode carries one lookup reference.
      */
-    private <T extends MemInode> T createNode(Caller c, MemDir d, String name, long extraBytes,
-                                              InodeTable.Factory<T> factory, long now) throws FsException {
-        byte[] nb = Names.encode(name);
-        Permissions.check(c, d, X);
-        if (Names.isDotOrDotDot(name) || d.entries.find(nb) >= 0) throw FsException.of(Errno.EEXIST);
-        Permissions.check(c, d, W);
-        if (d.nlink == 0) throw FsException.of(Errno.ENOENT); // removed directory
+    private <T extends MemInode> T createNode(Caller c, MemDir d, Name name, int mode, long extraBytes,
+                                              boolean device, NodeBuilder<T> builder, long now) throws FsException {
+        Attr da = d.lockedAttr();
+        Access.checkLookup(c, da);
+        if (d.nlink == 0) throw FsException.of(Errno.ENOENT); // a removed directory takes no new names
+        if (name.isDotOrDotDot() || d.entries.find(name) >= 0) throw FsException.of(Errno.EEXIST);
+        Access.checkCreate(c, da);
+        if (device && !c.isRoot()) throw FsException.of(Errno.EPERM); // CAP_MKNOD, checked after may_create
+        Access.Ownership owner = Access.newObject(c, da, mode);
         if (!space.tryAllocInode(extraBytes)) throw FsException.of(Errno.ENOSPC);
-        T n = table.allocate(factory);
-        if (n == null) {
+        T n;
+        try {
+            n = table.allocate((id, gen) -> builder.build(id, gen, owner));
+        } catch (FsException e) {
             space.freeInode(extraBytes);
-            throw FsException.of(Errno.ENOSPC);
+            throw e;
         }
         n.addLookups(1);
-        d.entries.insert(nb, n.ino);
+        d.entries.insert(name, n.id());
         touchDir(d, now, n.isDir() ? 1 : 0);
         return n;
     }
@@ -243,24 +312,28 @@ public final class MemoryFileSystem implements FileSystem {
     // ---- names and attributes ----
 
     @Override
-    public Entry lookup(Caller c, long parent, String name) throws FsException {
-        byte[] nb = Names.encode(name);
+    public Entry lookup(Caller c, long parent, Name name) throws FsException {
         nsRead.lock();
         try {
             MemDir d = dir(parent);
-            Permissions.check(c, d, X);
+            // checkLookup without building an Attr: this is the hot path of every path walk
+            Access.check(c, d.mode, d.uid, d.gid, Access.X);
             MemInode found;
-            if (Names.isDot(name)) {
+            if (name.isDot()) {
                 found = d;
-            } else if (Names.isDotDot(name)) {
-                found = table.get(d.parent);
+            } else if (d.nlink == 0) {
+                // A removed directory is empty, and the inode its ".." named may be gone already.
+                throw FsException.of(Errno.ENOENT);
+            } else if (name.isDotDot()) {
+                found = table.get(d.parent); // the root's parent is the root
             } else {
-                int s = d.entries.find(nb);
+                int s = d.entries.find(name);
                 if (s < 0) throw FsException.of(Errno.ENOENT);
                 found = child(d, s);
             }
-            found.addLookups(1);
-            return entry(found);
+            Entry e = countedOrNull(found);
+            if (e == null) throw FsException.of(Errno.ESTALE); // "." of a directory freed meanwhile
+            return e;
         } finally {
             nsRead.unlock();
         }
@@ -271,6 +344,19 @@ public final class MemoryFileSystem implements FileSystem {
         MemInode i = table.get(ino);
         if (i == null || nlookup <= 0) return;
         if (i.dropLookups(nlookup) == 0) maybeFree(i);
+    }
+
+    @Override
+    public void retain(long ino, long n) throws FsException {
+        if (n < 0) throw FsException.of(Errno.EINVAL);
+        MemInode i = inode(ino);
+        i.readLock();
+        try {
+            checkLive(i);
+            i.addLookups(n);
+        } finally {
+            i.readUnlock();
+        }
     }
 
     /** Lookup references currently held on {@code ino} (tests, diagnostics); -1 if unknown. */
@@ -294,57 +380,38 @@ public final class MemoryFileSystem implements FileSystem {
     @Override
     public AttrReply setattr(Caller c, long ino, SetAttr ch) throws FsException {
         MemInode i = inode(ino);
-        Handles.Handle h = ch.fh() >= 0 ? handles.get(ch.fh()) : null;
-        if (h != null && h.inode() != i) h = null;
+        if (ch.fh() >= 0) {
+            Handles.Handle h = handles.get(ch.fh());
+            // Only a writable handle of this very inode vouches for a size change (ftruncate);
+            // anything else is checked like truncate(2) by path.
+            if (h == null || h.inode() != i || !h.writable()) ch = ch.withFh(-1);
+        }
+        if (ch.has(SetAttr.SIZE) && ch.size() < 0) throw FsException.of(Errno.EINVAL);
         long now = now();
         i.writeLock();
         try {
             checkLive(i);
-            // Every check first: a refused request changes nothing.
-            boolean ownerOrRoot = Permissions.isOwnerOrRoot(c, i);
-            if (ch.has(SetAttr.MODE) && !ownerOrRoot) throw FsException.of(Errno.EPERM);
-            int newUid = ch.has(SetAttr.UID) ? ch.uid() : i.uid;
-            int newGid = ch.has(SetAttr.GID) ? ch.gid() : i.gid;
-            if (ch.has(SetAttr.UID) && !c.isRoot() && (c.uid() != i.uid || newUid != i.uid)) {
-                throw FsException.of(Errno.EPERM); // only root gives files away
-            }
-            if (ch.has(SetAttr.GID) && !c.isRoot() && c.uid() != i.uid) throw FsException.of(Errno.EPERM);
-            if (ch.has(SetAttr.SIZE)) {
-                if (i.isDir()) throw FsException.of(Errno.EISDIR);
-                if (!(i instanceof MemFile)) throw FsException.of(Errno.EINVAL);
-                if (ch.size() < 0) throw FsException.of(Errno.EINVAL);
-                if (ch.size() > MAX_FILE_SIZE) throw FsException.of(Errno.EFBIG);
-                if (h == null || !h.writable()) Permissions.check(c, i, W); // ftruncate uses the handle's right
-            }
-            boolean explicitTimes = (ch.has(SetAttr.ATIME) && !ch.has(SetAttr.ATIME_NOW))
-                    || (ch.has(SetAttr.MTIME) && !ch.has(SetAttr.MTIME_NOW));
-            boolean nowTimes = ch.has(SetAttr.ATIME_NOW) || ch.has(SetAttr.MTIME_NOW);
-            if (explicitTimes && !ownerOrRoot) throw FsException.of(Errno.EPERM);
-            if (nowTimes && !ownerOrRoot && !Permissions.allowed(c, i, W)) throw FsException.of(Errno.EACCES);
+            // Every check first (Access decides, including which set-id bits go): a refused
+            // request changes nothing.
+            SetAttr eff = Access.checkSetattr(c, i.attr(), ch);
+            if (eff.has(SetAttr.SIZE) && eff.size() > MAX_FILE_SIZE) throw FsException.of(Errno.EFBIG);
 
-            // Apply.
-            if (ch.has(SetAttr.SIZE)) {
-                MemFile f = (MemFile) i;
-                if (ch.size() != f.size()) {
-                    f.data().truncate(ch.size(), space);
+            if (eff.has(SetAttr.SIZE)) {
+                MemFile f = (MemFile) i; // Access refused every type but regular files
+                if (eff.size() != f.size()) {
+                    f.data().truncate(eff.size(), space);
                     if (f.data.size == 0 && f.data.allocatedBytes() == 0) f.data = null;
                     f.mtime = now;
                 }
             }
-            int mode = i.mode;
-            if (ch.has(SetAttr.MODE)) {
-                mode = (mode & S_IFMT) | Permissions.chmodResult(c, ch.mode(), newGid);
-            } else if (ch.has(SetAttr.UID) || ch.has(SetAttr.GID)) {
-                mode = Permissions.afterChown(i, mode);
-            }
-            if (ch.has(SetAttr.KILL_SUIDGID) && i.isRegular()) mode = Permissions.killSuidGid(mode);
-            i.mode = mode;
-            i.uid = newUid;
-            i.gid = newGid;
-            if (ch.has(SetAttr.ATIME_NOW)) i.atime = now;
-            else if (ch.has(SetAttr.ATIME)) i.atime = ch.atimeNs();
-            if (ch.has(SetAttr.MTIME_NOW)) i.mtime = now;
-            else if (ch.has(SetAttr.MTIME)) i.mtime = ch.mtimeNs();
+            if (eff.has(SetAttr.MODE)) i.mode = (i.mode & S_IFMT) | (eff.mode() & 07777);
+            if (eff.has(SetAttr.UID) && eff.uid() != -1) i.uid = eff.uid();
+            if (eff.has(SetAttr.GID) && eff.gid() != -1) i.gid = eff.gid();
+            if (eff.has(SetAttr.ATIME_NOW)) i.atime = now;
+            else if (eff.has(SetAttr.ATIME)) i.atime = eff.atimeNs();
+            // MTIME_CACHED is an explicit value (the writeback cache's own clock): stored as given
+            if (eff.has(SetAttr.MTIME_NOW)) i.mtime = now;
+            else if (eff.has(SetAttr.MTIME)) i.mtime = eff.mtimeNs();
             i.ctime = now; // ctime is the file system's to keep: always now
             return policy.attr(i.attr());
         } finally {
@@ -353,31 +420,28 @@ public final class MemoryFileSystem implements FileSystem {
     }
 
     @Override
-    public String readlink(Caller c, long ino) throws FsException {
+    public byte[] readlink(Caller c, long ino) throws FsException {
         if (!(inode(ino) instanceof MemSymlink s)) throw FsException.of(Errno.EINVAL);
-        return s.targetString();
+        return s.target.clone();
     }
 
     @Override
-    public Entry mknod(Caller c, long parent, String name, int mode, int rdev, int umask) throws FsException {
+    public Entry mknod(Caller c, long parent, Name name, int mode, int rdev, int umask) throws FsException {
         int type = mode & S_IFMT;
         if (type == 0) type = S_IFREG;
         switch (type) {
-            case S_IFREG, S_IFIFO, S_IFSOCK -> {}
-            case S_IFCHR, S_IFBLK -> {
-                if (!c.isRoot()) throw FsException.of(Errno.EPERM); // CAP_MKNOD
-            }
-            case S_IFDIR -> throw FsException.of(Errno.EPERM);
+            case S_IFREG, S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK -> {}
+            case S_IFDIR -> throw FsException.of(Errno.EPERM); // may_mknod
             default -> throw FsException.of(Errno.EINVAL);
         }
-        int perm = mode & ~umask & 07777;
+        final int t = type;
+        boolean device = t == S_IFBLK || (t == S_IFCHR && rdev != 0); // a 0/0 whiteout needs no privilege
+        int m = Access.applyUmask(t | (mode & 07777), umask);
         long now = now();
         nsWrite.lock();
         try {
             MemDir d = dir(parent);
-            NewOwner o = owner(c, d, type, perm);
-            final int t = type;
-            MemInode n = createNode(c, d, name, 0, (id, gen) -> {
+            MemInode n = createNode(c, d, name, m, 0, device, (id, gen, o) -> {
                 MemInode x = t == S_IFREG ? new MemFile(id, gen, o.mode(), o.uid(), o.gid(), now)
                         : new MemSpecial(id, gen, o.mode(), o.uid(), o.gid(), now, t == S_IFCHR || t == S_IFBLK ? rdev : 0);
                 x.nlink = 1;
@@ -390,15 +454,14 @@ public final class MemoryFileSystem implements FileSystem {
     }
 
     @Override
-    public Entry mkdir(Caller c, long parent, String name, int mode, int umask) throws FsException {
-        int perm = mode & ~umask & 01777; // mkdir ignores set-uid/set-gid from the caller
+    public Entry mkdir(Caller c, long parent, Name name, int mode, int umask) throws FsException {
+        int m = Access.applyUmask(S_IFDIR | (mode & 01777), umask); // mkdir takes no set-id bits from the caller
         long now = now();
         nsWrite.lock();
         try {
             MemDir d = dir(parent);
-            NewOwner o = owner(c, d, S_IFDIR, perm);
-            MemDir n = createNode(c, d, name, 0, (id, gen) -> {
-                MemDir x = new MemDir(id, gen, o.mode(), o.uid(), o.gid(), now, d.ino);
+            MemDir n = createNode(c, d, name, m, 0, false, (id, gen, o) -> {
+                MemDir x = new MemDir(id, gen, o.mode(), o.uid(), o.gid(), now, d.id());
                 x.nlink = 2;
                 return x;
             }, now);
@@ -409,16 +472,17 @@ public final class MemoryFileSystem implements FileSystem {
     }
 
     @Override
-    public Entry symlink(Caller c, long parent, String name, String target) throws FsException {
-        if (target == null || target.isEmpty()) throw FsException.of(Errno.ENOENT);
-        byte[] tb = target.getBytes(StandardCharsets.UTF_8);
-        if (tb.length > Names.SYMLINK_MAX) throw FsException.of(Errno.ENAMETOOLONG);
+    public Entry symlink(Caller c, long parent, Name name, byte[] target) throws FsException {
+        if (target == null || target.length == 0) throw FsException.of(Errno.ENOENT);
+        if (target.length > SYMLINK_MAX) throw FsException.of(Errno.ENAMETOOLONG);
+        // A C string cannot hold NUL: no kernel or 9P client could ever read such a target back.
+        for (byte b : target) if (b == 0) throw FsException.of(Errno.EINVAL);
+        byte[] tb = target.clone();
         long now = now();
         nsWrite.lock();
         try {
             MemDir d = dir(parent);
-            NewOwner o = owner(c, d, FileType.S_IFLNK, 0777);
-            MemSymlink n = createNode(c, d, name, tb.length, (id, gen) -> {
+            MemSymlink n = createNode(c, d, name, S_IFLNK | 0777, tb.length, false, (id, gen, o) -> {
                 MemSymlink x = new MemSymlink(id, gen, o.uid(), o.gid(), now, tb);
                 x.nlink = 1;
                 return x;
@@ -430,30 +494,31 @@ public final class MemoryFileSystem implements FileSystem {
     }
 
     @Override
-    public Entry link(Caller c, long ino, long newParent, String newName) throws FsException {
-        byte[] nb = Names.encode(newName);
+    public Entry link(Caller c, long ino, long newParent, Name newName) throws FsException {
         long now = now();
         nsWrite.lock();
         try {
             MemInode i = inode(ino);
-            if (i.isDir()) throw FsException.of(Errno.EPERM);
             MemDir d = dir(newParent);
-            Permissions.check(c, d, X);
-            if (Names.isDotOrDotDot(newName) || d.entries.find(nb) >= 0) throw FsException.of(Errno.EEXIST);
-            Permissions.check(c, d, W);
+            Attr da = d.lockedAttr();
+            Access.checkLookup(c, da);
             if (d.nlink == 0) throw FsException.of(Errno.ENOENT);
+            if (newName.isDotOrDotDot() || d.entries.find(newName) >= 0) throw FsException.of(Errno.EEXIST);
+            Access.checkCreate(c, da);
+            if (i.isDir()) throw FsException.of(Errno.EPERM); // vfs_link, after may_create
             i.writeLock();
             try {
                 checkLive(i);
-                if (i.nlink == 0 && (i.flags & MemInode.LINKABLE) == 0) throw FsException.of(Errno.ENOENT);
+                if (i.nlink == 0 && !i.linkable) throw FsException.of(Errno.ENOENT);
                 if (i.nlink >= MAX_LINKS) throw FsException.of(Errno.EMLINK);
                 i.nlink++;
+                i.linkable = false;
                 i.ctime = now;
+                i.addLookups(1);
             } finally {
                 i.writeUnlock();
             }
-            i.addLookups(1);
-            d.entries.insert(nb, i.ino);
+            d.entries.insert(newName, i.id());
             touchDir(d, now, 0);
             return entry(i);
         } finally {
@@ -462,19 +527,18 @@ public final class MemoryFileSystem implements FileSystem {
     }
 
     @Override
-    public void unlink(Caller c, long parent, String name) throws FsException {
-        byte[] nb = Names.encode(name);
+    public void unlink(Caller c, long parent, Name name) throws FsException {
         long now = now();
         nsWrite.lock();
         try {
             MemDir d = dir(parent);
-            Permissions.check(c, d, X);
-            if (Names.isDotOrDotDot(name)) throw FsException.of(Errno.EISDIR);
-            int s = d.entries.find(nb);
+            Attr da = d.lockedAttr();
+            Access.checkLookup(c, da);
+            if (name.isDotOrDotDot()) throw FsException.of(Errno.EISDIR); // do_unlinkat: not a normal name
+            int s = d.entries.find(name);
             if (s < 0) throw FsException.of(Errno.ENOENT);
             MemInode victim = child(d, s);
-            Permissions.check(c, d, W);
-            Permissions.checkSticky(c, d, victim);
+            Access.checkRemove(c, da, victim.lockedAttr());
             if (victim.isDir()) throw FsException.of(Errno.EISDIR);
             d.entries.remove(s);
             touchDir(d, now, 0);
@@ -485,20 +549,20 @@ public final class MemoryFileSystem implements FileSystem {
     }
 
     @Override
-    public void rmdir(Caller c, long parent, String name) throws FsException {
-        if (Names.isDot(name)) throw FsException.of(Errno.EINVAL);
-        if (Names.isDotDot(name)) throw FsException.of(Errno.ENOTEMPTY);
-        byte[] nb = Names.encode(name);
+    public void rmdir(Caller c, long parent, Name name) throws FsException {
         long now = now();
         nsWrite.lock();
         try {
             MemDir d = dir(parent);
-            Permissions.check(c, d, X);
-            int s = d.entries.find(nb);
+            Attr da = d.lockedAttr();
+            Access.checkLookup(c, da);
+            // do_rmdir's answers for the dot names: "." EINVAL, ".." ENOTEMPTY
+            if (name.isDot()) throw FsException.of(Errno.EINVAL);
+            if (name.isDotDot()) throw FsException.of(Errno.ENOTEMPTY);
+            int s = d.entries.find(name);
             if (s < 0) throw FsException.of(Errno.ENOENT);
             MemInode victim = child(d, s);
-            Permissions.check(c, d, W);
-            Permissions.checkSticky(c, d, victim);
+            Access.checkRemove(c, da, victim.lockedAttr());
             if (!(victim instanceof MemDir vd)) throw FsException.of(Errno.ENOTDIR);
             if (!vd.entries.isEmpty()) throw FsException.of(Errno.ENOTEMPTY);
             d.entries.remove(s);
@@ -513,43 +577,56 @@ public final class MemoryFileSystem implements FileSystem {
     private boolean isAncestorOrSelf(MemInode a, MemDir d) {
         for (MemDir cur = d; ; cur = (MemDir) table.get(cur.parent)) {
             if (cur == a) return true;
-            if (cur.ino == ROOT) return false;
+            if (cur.ino() == ROOT) return false;
         }
     }
 
+    /**
+     * rename(2) and renameat2's flags, in Linux's order: flag combinations (EINVAL), the whiteout
+     * privilege (EPERM), the dot names, search permission on both parents, the names (ENOENT,
+     * EEXIST), the loop traps (EINVAL, ENOTEMPTY), then {@link Access#checkRename}, then types.
+     *
+     * <p>"." or ".." as either name is EBUSY, as Linux's do_renameat2 answers (the new name under
+     * RENAME_NOREPLACE gives EEXIST there, and here): a dot name stands for a directory that is in
+     * use as somebody's parent, not for an entry that could move.
+     */
     @Override
-    public void rename(Caller c, long parent, String name, long newParent, String newName, int flags)
+    public void rename(Caller c, long parent, Name name, long newParent, Name newName, int flags)
             throws FsException {
         if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) != 0
-                || (flags & RENAME_WHITEOUT) != 0
-                || (flags & (RENAME_NOREPLACE | RENAME_EXCHANGE)) == (RENAME_NOREPLACE | RENAME_EXCHANGE)) {
+                || ((flags & RENAME_EXCHANGE) != 0 && (flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)) != 0)) {
             throw FsException.of(Errno.EINVAL);
         }
-        byte[] nb = Names.encode(name), nnb = Names.encode(newName);
-        if (Names.isDotOrDotDot(name) || Names.isDotOrDotDot(newName)) throw FsException.of(Errno.EBUSY);
-        boolean exchange = (flags & RENAME_EXCHANGE) != 0;
+        boolean exchange = (flags & RENAME_EXCHANGE) != 0, noreplace = (flags & RENAME_NOREPLACE) != 0;
+        boolean whiteout = (flags & RENAME_WHITEOUT) != 0;
+        if (whiteout && !c.isRoot()) throw FsException.of(Errno.EPERM); // a whiteout is a device node: CAP_MKNOD
+        if (name.isDotOrDotDot()) throw FsException.of(Errno.EBUSY);
+        if (newName.isDotOrDotDot()) throw FsException.of(noreplace ? Errno.EEXIST : Errno.EBUSY);
         long now = now();
         nsWrite.lock();
         try {
             MemDir src = dir(parent), dst = dir(newParent);
-            Permissions.check(c, src, X);
-            Permissions.check(c, dst, X);
-            int ss = src.entries.find(nb);
+            Attr sa = src.lockedAttr(), da = src == dst ? sa : dst.lockedAttr();
+            Access.checkLookup(c, sa);
+            Access.checkLookup(c, da);
+            int ss = src.entries.find(name);
             if (ss < 0) throw FsException.of(Errno.ENOENT);
             MemInode from = child(src, ss);
-            int ds = dst.entries.find(nnb);
-            MemInode to = ds >= 0 ? child(dst, ds) : null;
-            if (exchange && to == null) throw FsException.of(Errno.ENOENT);
-            if ((flags & RENAME_NOREPLACE) != 0 && to != null) throw FsException.of(Errno.EEXIST);
-            Permissions.check(c, src, W);
-            Permissions.check(c, dst, W);
             if (dst.nlink == 0) throw FsException.of(Errno.ENOENT);
-            Permissions.checkSticky(c, src, from);
-            if (to != null) Permissions.checkSticky(c, dst, to);
+            int ds = dst.entries.find(newName);
+            MemInode to = ds >= 0 ? child(dst, ds) : null;
+            if (noreplace && to != null) throw FsException.of(Errno.EEXIST);
+            if (exchange && to == null) throw FsException.of(Errno.ENOENT);
+            // lock_rename's traps: a directory into its own subtree, or over one of its ancestors
+            if (from instanceof MemDir fd && isAncestorOrSelf(fd, dst)) throw FsException.of(Errno.EINVAL);
+            if (to instanceof MemDir td && isAncestorOrSelf(td, src)) {
+                throw FsException.of(exchange ? Errno.EINVAL : Errno.ENOTEMPTY);
+            }
             if (from == to) return; // two names of one inode (or one name): POSIX says do nothing
+            Access.checkRename(c, sa, from.lockedAttr(), da, to == null ? null : to.lockedAttr(), exchange);
 
             if (exchange) {
-                renameExchange(c, src, ss, from, dst, ds, to, now);
+                renameExchange(src, ss, from, dst, ds, to, now);
                 return;
             }
             if (to != null) {
@@ -557,21 +634,21 @@ public final class MemoryFileSystem implements FileSystem {
                 if (!from.isDir() && to.isDir()) throw FsException.of(Errno.EISDIR);
                 if (to instanceof MemDir td && !td.entries.isEmpty()) throw FsException.of(Errno.ENOTEMPTY);
             }
-            if (from instanceof MemDir fd) {
-                if (isAncestorOrSelf(fd, dst)) throw FsException.of(Errno.EINVAL);
-                if (src != dst) Permissions.check(c, fd, W); // its ".." changes
-            }
+            MemInode wh = whiteout ? newWhiteout(c, sa, now) : null; // the last thing that can fail
             // Checks done; from here on nothing fails.
             if (to != null) {
-                dst.entries.setIno(ds, from.ino); // the target name keeps its readdir cookie
-                src.entries.remove(ss);           // after setIno: remove may compact and renumber slots
+                dst.entries.setIno(ds, from.id()); // the target name keeps its readdir cookie
+                // after setIno: remove (and insert) may compact and renumber slots
+                if (wh != null) src.entries.setIno(ss, wh.id());
+                else src.entries.remove(ss);
             } else {
-                src.entries.remove(ss);
-                dst.entries.insert(nnb, from.ino);
+                if (wh != null) src.entries.setIno(ss, wh.id());
+                else src.entries.remove(ss);
+                dst.entries.insert(newName, from.id());
             }
             int srcDelta = 0, dstDelta = 0;
             if (from instanceof MemDir fd && src != dst) {
-                fd.parent = dst.ino;
+                fd.parent = dst.id();
                 srcDelta--;
                 dstDelta++;
             }
@@ -589,24 +666,38 @@ public final class MemoryFileSystem implements FileSystem {
         }
     }
 
-    private void renameExchange(Caller c, MemDir src, int ss, MemInode from, MemDir dst, int ds, MemInode to, long now)
-            throws FsException {
-        if (src != dst) {
-            if (from.isDir()) Permissions.check(c, from, W);
-            if (to.isDir()) Permissions.check(c, to, W);
+    /**
+     * The whiteout RENAME_WHITEOUT leaves at the old name: a 0/0 character device owned by the
+     * caller, as overlayfs and tmpfs make it. Not linked yet and no lookup reference: the caller
+     * puts it in the source slot. Namespace write lock held.
+     */
+    private MemInode newWhiteout(Caller c, Attr srcDir, long now) throws FsException {
+        Access.Ownership o = Access.newObject(c, srcDir, S_IFCHR);
+        if (!space.tryAllocInode(0)) throw FsException.of(Errno.ENOSPC);
+        try {
+            return table.allocate((id, gen) -> {
+                MemSpecial x = new MemSpecial(id, gen, o.mode(), o.uid(), o.gid(), now, 0);
+                x.nlink = 1;
+                return x;
+            });
+        } catch (FsException e) {
+            space.freeInode(0);
+            throw e;
         }
-        if (from instanceof MemDir fd && isAncestorOrSelf(fd, dst)) throw FsException.of(Errno.EINVAL);
-        if (to instanceof MemDir td && isAncestorOrSelf(td, src)) throw FsException.of(Errno.EINVAL);
-        src.entries.setIno(ss, to.ino);
-        dst.entries.setIno(ds, from.ino);
+    }
+
+    /** Permissions and traps were checked by the caller; nothing here fails. */
+    private void renameExchange(MemDir src, int ss, MemInode from, MemDir dst, int ds, MemInode to, long now) {
+        src.entries.setIno(ss, to.id());
+        dst.entries.setIno(ds, from.id());
         int dstDelta = 0;
         if (src != dst) {
             if (from instanceof MemDir fd) {
-                fd.parent = dst.ino;
+                fd.parent = dst.id();
                 dstDelta++;
             }
             if (to instanceof MemDir td) {
-                td.parent = src.ino;
+                td.parent = src.id();
                 dstDelta--;
             }
         }
@@ -620,7 +711,7 @@ public final class MemoryFileSystem implements FileSystem {
 
     private Handles.Handle handle(long ino, long fh) throws FsException {
         Handles.Handle h = handles.get(fh);
-        if (h == null || h.inode().ino != ino) throw FsException.of(Errno.EBADF);
+        if (h == null || h.inode().ino() != ino) throw FsException.of(Errno.EBADF);
         return h;
     }
 
@@ -632,22 +723,25 @@ public final class MemoryFileSystem implements FileSystem {
     @Override
     public Opened open(Caller c, long ino, int flags) throws FsException {
         MemInode i = inode(ino);
-        int acc = flags & Libc.O_ACCMODE;
-        if (i.isDir() && (acc != Libc.O_RDONLY || (flags & Libc.O_TRUNC) != 0)) throw FsException.of(Errno.EISDIR);
+        // may_open's order: symlink, directory opened for writing, then permission
         if (i instanceof MemSymlink) throw FsException.of(Errno.ELOOP);
-        Permissions.check(c, i, Permissions.openMask(flags));
+        if (i.isDir() && (OpenFlags.writes(flags) || (flags & OpenFlags.O_TRUNC) != 0)) {
+            throw FsException.of(Errno.EISDIR);
+        }
         long now = now();
         i.writeLock();
         try {
             checkLive(i);
-            if ((flags & Libc.O_TRUNC) != 0 && i instanceof MemFile f) {
+            Access.checkOpen(c, i.attr(), flags);
+            if ((flags & OpenFlags.O_TRUNC) != 0 && i instanceof MemFile f) {
                 if (f.data != null) {
                     f.data.truncate(0, space);
                     if (f.data.allocatedBytes() == 0) f.data = null;
                 }
+                f.mode = Access.modeAfterWrite(c, f.mode); // a truncate is a write (handle_truncate)
                 f.mtime = f.ctime = now; // POSIX: O_TRUNC marks both, even if the file was empty
             }
-            i.opens++;
+            i.opened();
         } finally {
             i.writeUnlock();
         }
@@ -656,18 +750,17 @@ public final class MemoryFileSystem implements FileSystem {
     }
 
     @Override
-    public Created create(Caller c, long parent, String name, int mode, int flags, int umask) throws FsException {
-        int perm = mode & ~umask & 07777;
+    public Created create(Caller c, long parent, Name name, int mode, int flags, int umask) throws FsException {
+        int m = Access.applyUmask(S_IFREG | (mode & 07777), umask);
         long now = now();
         MemFile f;
         nsWrite.lock();
         try {
             MemDir d = dir(parent);
-            NewOwner o = owner(c, d, S_IFREG, perm);
-            f = createNode(c, d, name, 0, (id, gen) -> {
+            f = createNode(c, d, name, m, 0, false, (id, gen, o) -> {
                 MemFile x = new MemFile(id, gen, o.mode(), o.uid(), o.gid(), now);
                 x.nlink = 1;
-                x.opens = 1; // the creator may open it whatever the mode says
+                x.opened(); // the creator may open it whatever the mode says
                 return x;
             }, now);
         } finally {
@@ -679,26 +772,28 @@ public final class MemoryFileSystem implements FileSystem {
 
     @Override
     public Created tmpfile(Caller c, long parent, int mode, int flags, int umask) throws FsException {
-        int perm = mode & ~umask & 07777;
+        int m = Access.applyUmask(S_IFREG | (mode & 07777), umask);
         long now = now();
         MemFile f;
         nsRead.lock(); // nothing in the namespace changes, but the parent must stay a live directory
         try {
             MemDir d = dir(parent);
-            Permissions.check(c, d, W | X);
+            Attr da = d.lockedAttr();
+            Access.checkCreate(c, da); // vfs_tmpfile: write and search on the directory
             if (d.nlink == 0) throw FsException.of(Errno.ENOENT);
-            NewOwner o = owner(c, d, S_IFREG, perm);
+            Access.Ownership o = Access.newObject(c, da, m);
             if (!space.tryAllocInode(0)) throw FsException.of(Errno.ENOSPC);
-            f = table.allocate((id, gen) -> {
-                MemFile x = new MemFile(id, gen, o.mode(), o.uid(), o.gid(), now);
-                x.opens = 1;
-                // linkat() may give it a name later, unless O_EXCL asked for a file that stays unnamed
-                if ((flags & Libc.O_EXCL) == 0) x.flags = MemInode.LINKABLE;
-                return x;
-            });
-            if (f == null) {
+            try {
+                f = table.allocate((id, gen) -> {
+                    MemFile x = new MemFile(id, gen, o.mode(), o.uid(), o.gid(), now);
+                    x.opened();
+                    // linkat() may give it a name later, unless O_EXCL asked for a file that stays unnamed
+                    x.linkable = (flags & OpenFlags.O_EXCL) == 0;
+                    return x;
+                });
+            } catch (FsException e) {
                 space.freeInode(0);
-                throw FsException.of(Errno.ENOSPC);
+                throw e;
             }
             f.addLookups(1);
         } finally {
@@ -761,7 +856,14 @@ public final class MemoryFileSystem implements FileSystem {
                 throw FsException.of(Errno.ENOSPC);
             }
             f.mtime = f.ctime = now;
-            if ((writeFlags & WRITE_KILL_SUIDGID) != 0) f.mode = Permissions.killSuidGid(f.mode);
+            // file_remove_privs: a writer without CAP_FSETID clears the set-id bits; the frontend
+            // may also ask for it explicitly (FUSE handle_killpriv). A writeback flush is not a
+            // write(2): the kernel removed the bits (by setattr) when the write reached its cache,
+            // and the flush's credentials are not the writer's.
+            int mode = f.mode;
+            if ((writeFlags & WRITE_CACHE) == 0) mode = Access.modeAfterWrite(c, mode);
+            if ((writeFlags & WRITE_KILL_SUIDGID) != 0) mode = Access.killSuidGid(mode);
+            f.mode = mode;
             return w;
         } finally {
             f.writeUnlock();
@@ -775,8 +877,8 @@ public final class MemoryFileSystem implements FileSystem {
         MemInode i = h.inode();
         i.writeLock();
         try {
-            i.opens--;
-            if (i.unreachable()) free(i);
+            i.closed();
+            freeIfUnused(i);
         } finally {
             i.writeUnlock();
         }
@@ -859,7 +961,7 @@ public final class MemoryFileSystem implements FileSystem {
         // Two file locks: ascending inode order (see class comment).
         if (same) {
             out.writeLock();
-        } else if (in.ino < out.ino) {
+        } else if (in.ino() < out.ino()) {
             in.readLock();
             out.writeLock();
         } else {
@@ -876,6 +978,7 @@ public final class MemoryFileSystem implements FileSystem {
             long copied = out.data().copyFrom(in.data, offIn, offOut, n, space);
             if (copied == 0) throw FsException.of(Errno.ENOSPC);
             out.mtime = out.ctime = now;
+            out.mode = Access.modeAfterWrite(c, out.mode); // a copy into a file is a write to it
             return copied;
         } finally {
             if (same) {
@@ -892,35 +995,54 @@ public final class MemoryFileSystem implements FileSystem {
     @Override
     public Opened opendir(Caller c, long ino, int flags) throws FsException {
         MemDir d = dir(ino);
-        Permissions.check(c, d, R);
+        Access.check(c, d.lockedAttr(), Access.R);
         return policy.dir(0);
     }
 
     @Override
     public void readdir(Caller c, long ino, long fh, long cookie, DirSink sink) throws FsException {
-        // Entries are gathered in batches under the shared namespace lock and handed to the sink
-        // with no lock held; a batch resumes from the last cookie, which is what makes concurrent
-        // changes safe between batches exactly as between calls.
-        // Batches start small (a sink is often a single 4 KiB FUSE buffer) and grow for long listings.
-        String[] names = new String[READDIR_BATCH];
-        int[] inos = new int[READDIR_BATCH], types = new int[READDIR_BATCH];
-        long[] cookies = new long[READDIR_BATCH];
-        long pos = Math.max(cookie, 0);
+        list(dir(ino), cookie, false, (name, child, dtype, next, e) -> sink.add(name, child, dtype, next));
+    }
+
+    /**
+     * Native READDIRPLUS: each entry's reference is taken while the child is at hand under the
+     * namespace lock, instead of a second lookup per name. A reference the sink refuses is dropped.
+     * Entries let the kernel skip lookup, so they need what lookup needs: without search
+     * permission on the directory the names come without entries (as the default's lookups would).
+     */
+    @Override
+    public void readdirplus(Caller c, long ino, long fh, long cookie, DirPlusSink sink) throws FsException {
         MemDir d = dir(ino);
-        for (int batch = 32; ; batch = Math.min(READDIR_BATCH, batch * 2)) {
+        list(d, cookie, Access.allowed(c, d.mode, d.uid, d.gid, Access.X), sink);
+    }
+
+    /**
+     * Entries are gathered in batches under the shared namespace lock and handed to the sink with no
+     * lock held; a batch resumes from the last cookie, which is what makes concurrent changes safe
+     * between batches exactly as between calls. Batches start small (a sink is often a single 4 KiB
+     * FUSE buffer) and grow for long listings.
+     */
+    private void list(MemDir d, long cookie, boolean withEntries, DirPlusSink sink) throws FsException {
+        int max = withEntries ? READDIRPLUS_BATCH : READDIR_BATCH;
+        Name[] names = new Name[max];
+        int[] inos = new int[max], types = new int[max];
+        long[] cookies = new long[max];
+        Entry[] entries = withEntries ? new Entry[max] : null;
+        long pos = Math.max(cookie, 0);
+        for (int batch = withEntries ? 16 : 32; ; batch = Math.min(max, batch * 2)) {
             int n = 0;
             boolean end;
             nsRead.lock();
             try {
-                if (d.nlink == 0 || (d.flags & MemInode.FREED) != 0) throw FsException.of(Errno.ENOENT);
+                if (d.nlink == 0 || !live(d)) throw FsException.of(Errno.ENOENT);
                 if (pos < 1) {
-                    names[n] = ".";
-                    inos[n] = d.ino;
+                    names[n] = Name.DOT;
+                    inos[n] = d.id();
                     types[n] = FileType.DT_DIR;
                     cookies[n++] = 1;
                 }
                 if (pos < 2) {
-                    names[n] = "..";
+                    names[n] = Name.DOTDOT;
                     inos[n] = d.parent;
                     types[n] = FileType.DT_DIR;
                     cookies[n++] = 2;
@@ -929,9 +1051,11 @@ public final class MemoryFileSystem implements FileSystem {
                 int s = t.firstSlotAfter(Math.max(pos, 2));
                 for (; s < t.slotCount() && n < batch; s++) {
                     if (!t.isLive(s)) continue;
+                    MemInode child = table.get(t.ino(s));
                     names[n] = t.name(s);
                     inos[n] = t.ino(s);
-                    types[n] = FileType.dtype(table.get(inos[n]).mode);
+                    types[n] = FileType.dtype(child.mode);
+                    if (withEntries) entries[n] = countedOrNull(child); // linked, so never null
                     cookies[n++] = t.cookie(s);
                 }
                 end = s >= t.slotCount();
@@ -939,9 +1063,16 @@ public final class MemoryFileSystem implements FileSystem {
                 nsRead.unlock();
             }
             for (int k = 0; k < n; k++) {
-                if (!sink.add(names[k], inos[k], types[k], cookies[k])) return;
+                Entry e = withEntries ? entries[k] : null;
+                if (!sink.add(names[k], inos[k], types[k], cookies[k], e)) {
+                    for (int j = k; withEntries && j < n; j++) {
+                        if (entries[j] != null) forget(entries[j].ino(), 1); // not taken: not counted
+                    }
+                    return;
+                }
                 pos = cookies[k];
             }
+            if (withEntries) java.util.Arrays.fill(entries, 0, n, null);
             if (end) break;
         }
         long now = now();
@@ -963,7 +1094,7 @@ public final class MemoryFileSystem implements FileSystem {
         long blocks = limit / SpaceAccounting.BLOCK;
         long free = Math.max(0, (limit - space.usedBytes()) / SpaceAccounting.BLOCK);
         long ffree = Math.max(0, space.maxInodes - space.inodes());
-        return new StatFs(blocks, free, free, space.maxInodes, ffree, SpaceAccounting.BLOCK, Names.NAME_MAX,
+        return new StatFs(blocks, free, free, space.maxInodes, ffree, SpaceAccounting.BLOCK, Name.MAX,
                 SpaceAccounting.BLOCK);
     }
 
@@ -977,53 +1108,35 @@ public final class MemoryFileSystem implements FileSystem {
         return space.inodes();
     }
 
-    @Override
-    public void access(Caller c, long ino, int mask) throws FsException {
-        MemInode i = inode(ino);
-        checkLive(i);
-        if ((mask & 7) != 0) Permissions.check(c, i, mask & 7);
-    }
-
     // ---- extended attributes ----
 
-    private static final String USER = "user.", TRUSTED = "trusted.", SECURITY = "security.";
-
-    /** Name limits, namespace and permission; see Linux xattr_permission and cap_inode_setxattr. */
-    private static void checkXattr(Caller c, MemInode i, String name, boolean write) throws FsException {
-        if (name == null || name.isEmpty()) throw FsException.of(Errno.ERANGE);
-        if (Names.utf8Length(name) > XATTR_NAME_MAX) throw FsException.of(Errno.ERANGE);
-        String prefix = name.startsWith(USER) ? USER : name.startsWith(TRUSTED) ? TRUSTED
-                : name.startsWith(SECURITY) ? SECURITY : null;
-        if (prefix == null) throw FsException.of(Errno.EOPNOTSUPP); // system.* (ACLs) and unknown namespaces
-        if (name.length() == prefix.length()) throw FsException.of(Errno.EINVAL);
-        switch (prefix) {
-            case TRUSTED -> {
-                if (!c.isRoot()) throw FsException.of(write ? Errno.EPERM : Errno.ENODATA);
-            }
-            case SECURITY -> {
-                if (write && !c.isRoot()) throw FsException.of(Errno.EPERM);
-            }
-            default -> { // user.*: only on files and directories, sticky dirs only by their owner
-                if (!i.isRegular() && !i.isDir()) throw FsException.of(write ? Errno.EPERM : Errno.ENODATA);
-                if (write && i.isDir() && (i.mode & FileType.S_ISVTX) != 0 && !Permissions.isOwnerOrRoot(c, i)) {
-                    throw FsException.of(Errno.EPERM);
-                }
-                Permissions.check(c, i, write ? W : R);
-            }
-        }
+    /**
+     * The namespaces held here and the name rules the kernel applies before the handler:
+     * system.* (POSIX ACLs, not implemented) and unknown namespaces are EOPNOTSUPP, a bare prefix
+     * such as "user." is EINVAL (xattr_resolve_name); the rest is {@link Access#checkXattr}.
+     */
+    private static void checkXattr(Caller c, Attr a, XattrName name, boolean write) throws FsException {
+        int prefix = switch (name.namespace()) {
+            case USER -> "user.".length();
+            case TRUSTED -> "trusted.".length();
+            case SECURITY -> "security.".length();
+            case SYSTEM, OTHER -> throw FsException.of(Errno.EOPNOTSUPP);
+        };
+        if (name.length() == prefix) throw FsException.of(Errno.EINVAL);
+        Access.checkXattr(c, a, name, write);
     }
 
     @Override
-    public void setxattr(Caller c, long ino, String name, byte[] value, int flags) throws FsException {
+    public void setxattr(Caller c, long ino, XattrName name, byte[] value, int flags) throws FsException {
         if ((flags & ~(XATTR_CREATE | XATTR_REPLACE)) != 0) throw FsException.of(Errno.EINVAL);
         if (value.length > XATTR_SIZE_MAX) throw FsException.of(Errno.E2BIG);
         MemInode i = inode(ino);
-        checkXattr(c, i, name, true);
         byte[] copy = value.clone();
         long now = now();
         i.writeLock();
         try {
             checkLive(i);
+            checkXattr(c, i.attr(), name, true);
             byte[] old = i.xattrs == null ? null : i.xattrs.get(name);
             if ((flags & XATTR_CREATE) != 0 && old != null) throw FsException.of(Errno.EEXIST);
             if ((flags & XATTR_REPLACE) != 0 && old == null) throw FsException.of(Errno.ENODATA);
@@ -1038,12 +1151,12 @@ public final class MemoryFileSystem implements FileSystem {
     }
 
     @Override
-    public byte[] getxattr(Caller c, long ino, String name) throws FsException {
+    public byte[] getxattr(Caller c, long ino, XattrName name) throws FsException {
         MemInode i = inode(ino);
-        checkXattr(c, i, name, false);
         i.readLock();
         try {
             checkLive(i);
+            checkXattr(c, i.attr(), name, false);
             byte[] v = i.xattrs == null ? null : i.xattrs.get(name);
             if (v == null) throw FsException.of(Errno.ENODATA);
             return v.clone();
@@ -1053,14 +1166,14 @@ public final class MemoryFileSystem implements FileSystem {
     }
 
     @Override
-    public List<String> listxattr(Caller c, long ino) throws FsException {
+    public List<XattrName> listxattr(Caller c, long ino) throws FsException {
         MemInode i = inode(ino);
         i.readLock();
         try {
             checkLive(i);
             if (i.xattrs == null) return List.of();
-            List<String> names = i.xattrs.names();
-            if (!c.isRoot()) names.removeIf(n -> n.startsWith(TRUSTED)); // invisible without CAP_SYS_ADMIN
+            List<XattrName> names = i.xattrs.names();
+            names.removeIf(n -> !Access.listable(c, n));
             return names;
         } finally {
             i.readUnlock();
@@ -1068,13 +1181,13 @@ public final class MemoryFileSystem implements FileSystem {
     }
 
     @Override
-    public void removexattr(Caller c, long ino, String name) throws FsException {
+    public void removexattr(Caller c, long ino, XattrName name) throws FsException {
         MemInode i = inode(ino);
-        checkXattr(c, i, name, true);
         long now = now();
         i.writeLock();
         try {
             checkLive(i);
+            checkXattr(c, i.attr(), name, true);
             byte[] old = i.xattrs == null ? null : i.xattrs.remove(name);
             if (old == null) throw FsException.of(Errno.ENODATA);
             space.release(Xattrs.cost(name, old));

@@ -1,7 +1,6 @@
 package io.strata.memory;
 
 import io.strata.core.CacheMode;
-import io.strata.sys.Libc;
 
 /**
  * Configuration of a {@link MemoryFileSystem}.
@@ -23,9 +22,12 @@ public record MemoryOptions(long sizeLimitBytes, long maxInodes, CacheMode mode,
         rootMode &= 07777;
     }
 
-    /** 0755, owned by the user running the JVM, size half the heap, EXCLUSIVE caching. */
-    public static MemoryOptions defaults() {
-        return new MemoryOptions(0, 0, CacheMode.EXCLUSIVE, Libc.getuid(), Libc.getgid(), 0755);
+    /**
+     * A 0755 root owned by {@code rootUid:rootGid}, size half the heap, EXCLUSIVE caching. The owner
+     * is the caller's to choose (usually the user the mount serves): this module asks the OS nothing.
+     */
+    public static MemoryOptions defaults(int rootUid, int rootGid) {
+        return new MemoryOptions(0, 0, CacheMode.EXCLUSIVE, rootUid, rootGid, 0755);
     }
 
     public MemoryOptions withSizeLimit(long bytes) {

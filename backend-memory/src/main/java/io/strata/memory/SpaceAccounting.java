@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class SpaceAccounting {
     /**
      * Charge per inode for metadata (inode object, table slot, directory entry): what an empty file
-     * really costs on the heap (MemoryFootprintTest measures ~145 B), so the size limit bounds the
+     * really costs on the heap (MemoryFootprintTest measures ~130 B), so the size limit bounds the
      * heap and a million files fit where the heap holds them (-Xmx256m: default size 205 MiB).
      */
     static final long INODE_BYTES = 160;

@@ -1,5 +1,6 @@
 package io.strata.memory;
 
+import io.strata.core.XattrName;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -7,25 +8,25 @@ import java.util.List;
 /**
  * Extended attributes of one inode: a small array map (inodes rarely carry more than a handful, so
  * a linear scan beats a HashMap in both time and memory). Allocated on the first setxattr only.
- * Guarded by the owning inode's lock. Values are stored and returned as private copies.
+ * Guarded by the owning inode's lock. Names and values are bytes; values are stored and returned as private copies.
  */
 final class Xattrs {
-    private String[] names = new String[2];
+    private XattrName[] names = new XattrName[2];
     private byte[][] values = new byte[2][];
     private int count;
 
-    private int indexOf(String name) {
+    private int indexOf(XattrName name) {
         for (int i = 0; i < count; i++) if (names[i].equals(name)) return i;
         return -1;
     }
 
-    byte[] get(String name) {
+    byte[] get(XattrName name) {
         int i = indexOf(name);
         return i < 0 ? null : values[i];
     }
 
     /** Sets or replaces; returns the previous value or null. Caller checked flags and space. */
-    byte[] put(String name, byte[] value) {
+    byte[] put(XattrName name, byte[] value) {
         int i = indexOf(name);
         if (i >= 0) {
             byte[] old = values[i];
@@ -42,7 +43,7 @@ final class Xattrs {
     }
 
     /** Removes; returns the removed value or null. */
-    byte[] remove(String name) {
+    byte[] remove(XattrName name) {
         int i = indexOf(name);
         if (i < 0) return null;
         byte[] old = values[i];
@@ -54,8 +55,8 @@ final class Xattrs {
         return old;
     }
 
-    List<String> names() {
-        List<String> out = new ArrayList<>(count);
+    List<XattrName> names() {
+        List<XattrName> out = new ArrayList<>(count);
         for (int i = 0; i < count; i++) out.add(names[i]);
         return out;
     }
@@ -65,8 +66,8 @@ final class Xattrs {
     }
 
     /** Bytes charged against the size limit for an attribute. */
-    static long cost(String name, byte[] value) {
-        return Names.utf8Length(name) + value.length;
+    static long cost(XattrName name, byte[] value) {
+        return name.length() + value.length;
     }
 
     long totalCost() {

@@ -69,10 +69,10 @@ class ConcurrencyTest extends FsTestSupport {
                     fs.forget(touch(d, name), 1);
                     // rename onto a bounded set of names (replacing older ones) or delete: the
                     // directory stays a few thousand entries while slots, cookies and compaction churn
-                    if (r.nextBoolean()) fs.rename(ROOT_CALLER, d, name, d, "m" + t + "-" + r.nextInt(100), 0);
-                    else fs.unlink(ROOT_CALLER, d, name);
+                    if (r.nextBoolean()) fs.rename(ROOT_CALLER, d, n(name), d, n("m" + t + "-" + r.nextInt(100)), 0);
+                    else fs.unlink(ROOT_CALLER, d, n(name));
                     try {
-                        fs.unlink(ROOT_CALLER, d, "c-init-" + r.nextInt(stable));
+                        fs.unlink(ROOT_CALLER, d, n("c-init-" + r.nextInt(stable)));
                     } catch (FsException e) {
                         assertEquals(Errno.ENOENT, e.errno());
                     }
@@ -106,7 +106,7 @@ class ConcurrencyTest extends FsTestSupport {
         int threads = 8, size = 8 << 20;
         long[] inos = new long[threads], fhs = new long[threads];
         for (int t = 0; t < threads; t++) {
-            Created c = fs.create(ROOT_CALLER, ROOT, "w" + t, 0644, RW, 0);
+            Created c = fs.create(ROOT_CALLER, ROOT, n("w" + t), 0644, RW, 0);
             inos[t] = c.entry().ino();
             fhs[t] = c.opened().fh();
         }
@@ -132,7 +132,7 @@ class ConcurrencyTest extends FsTestSupport {
 
     @Test
     void readersNeverSeeATornWrite() throws Exception {
-        Created c = fs.create(ROOT_CALLER, ROOT, "shared", 0644, RW, 0);
+        Created c = fs.create(ROOT_CALLER, ROOT, n("shared"), 0644, RW, 0);
         long ino = c.entry().ino(), fh = c.opened().fh();
         int len = 3 * ChunkedData.CHUNK + 77; // spans chunks: each write must still be atomic
         write(ino, fh, 0, new byte[len]);
@@ -159,7 +159,7 @@ class ConcurrencyTest extends FsTestSupport {
 
     @Test
     void crossedCopyFileRangesDoNotDeadlock() throws Exception {
-        Created a = fs.create(ROOT_CALLER, ROOT, "a", 0644, RW, 0), b = fs.create(ROOT_CALLER, ROOT, "b", 0644, RW, 0);
+        Created a = fs.create(ROOT_CALLER, ROOT, n("a"), 0644, RW, 0), b = fs.create(ROOT_CALLER, ROOT, n("b"), 0644, RW, 0);
         long ai = a.entry().ino(), af = a.opened().fh(), bi = b.entry().ino(), bf = b.opened().fh();
         write(ai, af, 0, new byte[200_000]);
         write(bi, bf, 0, new byte[200_000]);
@@ -188,17 +188,17 @@ class ConcurrencyTest extends FsTestSupport {
                 long from = r.nextBoolean() ? a : b, to = r.nextBoolean() ? a : b;
                 try {
                     switch (r.nextInt(6)) {
-                        case 0 -> fs.forget(fs.mkdir(ROOT_CALLER, from, n, 0755, 0).ino(), 1);
+                        case 0 -> fs.forget(fs.mkdir(ROOT_CALLER, from, n(n), 0755, 0).ino(), 1);
                         case 1 -> {
-                            Created c = fs.create(ROOT_CALLER, from, n, 0644, RW, 0);
+                            Created c = fs.create(ROOT_CALLER, from, n(n), 0644, RW, 0);
                             fs.write(ROOT_CALLER, c.entry().ino(), c.opened().fh(), 0, ByteBuffer.wrap(new byte[5000]), 0);
                             fs.release(c.entry().ino(), c.opened().fh(), 0);
                             fs.forget(c.entry().ino(), 1);
                         }
-                        case 2 -> fs.rename(ROOT_CALLER, from, n, to, n, 0);
-                        case 3 -> fs.rename(ROOT_CALLER, from, n, to, n, io.strata.core.FileSystem.RENAME_EXCHANGE);
-                        case 4 -> fs.unlink(ROOT_CALLER, from, n);
-                        default -> fs.rmdir(ROOT_CALLER, from, n);
+                        case 2 -> fs.rename(ROOT_CALLER, from, n(n), to, n(n), 0);
+                        case 3 -> fs.rename(ROOT_CALLER, from, n(n), to, n(n), io.strata.core.FileSystem.RENAME_EXCHANGE);
+                        case 4 -> fs.unlink(ROOT_CALLER, from, n(n));
+                        default -> fs.rmdir(ROOT_CALLER, from, n(n));
                     }
                 } catch (FsException e) {
                     int x = e.errno();
@@ -212,7 +212,7 @@ class ConcurrencyTest extends FsTestSupport {
             int subdirs = 0;
             for (String n : names) {
                 if (n.equals(".") || n.equals("..")) continue;
-                io.strata.core.Entry e = fs.lookup(ROOT_CALLER, dir, n);
+                io.strata.core.Entry e = fs.lookup(ROOT_CALLER, dir, n(n));
                 if (e.attr().isDirectory()) {
                     subdirs++;
                     assertEquals(2, e.attr().nlink());
@@ -226,16 +226,16 @@ class ConcurrencyTest extends FsTestSupport {
             assertEquals(2 + subdirs, attr(dir).nlink(), "2 + subdirectories");
             for (String n : names) {
                 if (n.equals(".") || n.equals("..")) continue;
-                io.strata.core.Entry e = fs.lookup(ROOT_CALLER, dir, n);
-                if (e.attr().isDirectory()) fs.rmdir(ROOT_CALLER, dir, n);
-                else fs.unlink(ROOT_CALLER, dir, n);
+                io.strata.core.Entry e = fs.lookup(ROOT_CALLER, dir, n(n));
+                if (e.attr().isDirectory()) fs.rmdir(ROOT_CALLER, dir, n(n));
+                else fs.unlink(ROOT_CALLER, dir, n(n));
                 fs.forget(e.ino(), 1); // the last reference: the inode goes now
             }
         }
         assertEquals(2, attr(a).nlink());
         assertEquals(2, attr(b).nlink());
-        fs.rmdir(ROOT_CALLER, ROOT, "a");
-        fs.rmdir(ROOT_CALLER, ROOT, "b");
+        fs.rmdir(ROOT_CALLER, ROOT, n("a"));
+        fs.rmdir(ROOT_CALLER, ROOT, n("b"));
         fs.forget(a, 1);
         fs.forget(b, 1);
         assertEquals(baseInodes, fs.inodeCount(), "every inode freed");

@@ -9,11 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.strata.core.OpenFlags;
 import io.strata.core.Created;
 import io.strata.core.FileSystem;
 import io.strata.core.SetAttr;
 import io.strata.core.Errno;
-import io.strata.sys.Libc;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Random;
@@ -26,7 +26,7 @@ class FileDataTest extends FsTestSupport {
     long fh;
 
     void newFile() throws Exception {
-        Created c = fs.create(ROOT_CALLER, ROOT, "f", 0644, RW, 0);
+        Created c = fs.create(ROOT_CALLER, ROOT, n("f"), 0644, RW, 0);
         file = c.entry().ino();
         fh = c.opened().fh();
     }
@@ -78,8 +78,8 @@ class FileDataTest extends FsTestSupport {
     void unlinkedOpenFileKeepsWorking() throws Exception {
         newFile();
         write(file, fh, 0, "before");
-        fs.unlink(ROOT_CALLER, ROOT, "f");
-        assertErrno(Errno.ENOENT, () -> fs.lookup(ROOT_CALLER, ROOT, "f"));
+        fs.unlink(ROOT_CALLER, ROOT, n("f"));
+        assertErrno(Errno.ENOENT, () -> fs.lookup(ROOT_CALLER, ROOT, n("f")));
         assertEquals(0, attr(file).nlink());
         write(file, fh, 6, " and after");
         assertEquals("before and after", readString(file, fh, 0, 100));
@@ -95,7 +95,7 @@ class FileDataTest extends FsTestSupport {
     void appendHandlesWriteAtEndOfFile() throws Exception {
         newFile();
         write(file, fh, 0, "0123456789");
-        long app = open(file, Libc.O_WRONLY | Libc.O_APPEND);
+        long app = open(file, OpenFlags.O_WRONLY | OpenFlags.O_APPEND);
         assertEquals(3, write(file, app, 0, "abc"));
         assertEquals(13, attr(file).size());
         assertEquals(2, write(file, app, 5, "de"), "an offset inside the file is ignored");
@@ -131,7 +131,7 @@ class FileDataTest extends FsTestSupport {
         newFile();
         write(file, fh, 0, "content");
         long t = tick();
-        long h2 = open(file, Libc.O_WRONLY | Libc.O_TRUNC);
+        long h2 = open(file, OpenFlags.O_WRONLY | OpenFlags.O_TRUNC);
         assertEquals(0, attr(file).size());
         assertEquals(t, attr(file).mtimeNs());
         assertEquals(0, read(file, fh, 0, 10).length);
@@ -270,7 +270,7 @@ class FileDataTest extends FsTestSupport {
         byte[] expect = data.clone();
         Arrays.fill(expect, CHUNK, 2 * CHUNK, (byte) 0);
 
-        Created out = fs.create(ROOT_CALLER, ROOT, "out", 0644, RW, 0);
+        Created out = fs.create(ROOT_CALLER, ROOT, n("out"), 0644, RW, 0);
         long o = out.entry().ino(), ofh = out.opened().fh();
         write(o, ofh, 0, random(3 * CHUNK, 6)); // old content must be fully replaced, holes included
         assertEquals(3L * CHUNK, fs.copyFileRange(ROOT_CALLER, file, fh, 0, o, ofh, 0, 10L * CHUNK, 0));

@@ -3,6 +3,7 @@ package io.strata.memory;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.strata.core.OpenFlags;
 import io.strata.core.Attr;
 import io.strata.core.CacheMode;
 import io.strata.core.Caller;
@@ -11,7 +12,8 @@ import io.strata.core.Entry;
 import io.strata.core.FileSystem;
 import io.strata.core.FsException;
 import io.strata.core.Errno;
-import io.strata.sys.Libc;
+import io.strata.core.Name;
+import io.strata.core.XattrName;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -25,14 +27,35 @@ abstract class FsTestSupport {
     static final Caller ROOT_CALLER = Caller.ROOT;
     static final Caller ALICE = new Caller(1000, 1000, 100);
     static final Caller BOB = new Caller(1001, 1001, 101);
-    static final int RW = Libc.O_RDWR, RO = Libc.O_RDONLY, WO = Libc.O_WRONLY;
+    /** Another user with supplementary groups 500 and 777 (primary group 1002). */
+    static final Caller CAROL = Caller.of(1002, 1002, 500, 777);
+    static final int RW = OpenFlags.O_RDWR, RO = OpenFlags.O_RDONLY, WO = OpenFlags.O_WRONLY;
 
     /** Starts at a fixed instant; tests advance it explicitly so time rules are deterministic. */
     final AtomicLong clock = new AtomicLong(1_700_000_000_000_000_000L);
-    MemoryFileSystem fs = newFs(MemoryOptions.defaults().withRoot(0, 0, 01777).withSizeLimit(1L << 30));
+    MemoryFileSystem fs = newFs(MemoryOptions.defaults(0, 0).withRoot(0, 0, 01777).withSizeLimit(1L << 30));
 
     MemoryFileSystem newFs(MemoryOptions options) {
         return new MemoryFileSystem(options.withMode(CacheMode.EXCLUSIVE), clock::get);
+    }
+
+    static Name n(String s) {
+        return Name.of(s);
+    }
+
+    /** A name made of raw bytes (need not be UTF-8). */
+    static Name raw(int... bytes) throws FsException {
+        byte[] b = new byte[bytes.length];
+        for (int i = 0; i < b.length; i++) b[i] = (byte) bytes[i];
+        return Name.of(b);
+    }
+
+    static XattrName x(String s) {
+        return XattrName.of(s);
+    }
+
+    static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 
     long tick() {
@@ -54,6 +77,10 @@ abstract class FsTestSupport {
 
     /** Creates an empty file and releases its handle; returns its inode. */
     long touch(Caller c, long parent, String name) throws FsException {
+        return touch(c, parent, n(name));
+    }
+
+    long touch(Caller c, long parent, Name name) throws FsException {
         Created cr = fs.create(c, parent, name, 0644, RW, 022);
         fs.release(cr.entry().ino(), cr.opened().fh(), 0);
         return cr.entry().ino();
@@ -64,7 +91,7 @@ abstract class FsTestSupport {
     }
 
     long mkdir(Caller c, long parent, String name) throws FsException {
-        return fs.mkdir(c, parent, name, 0755, 022).ino();
+        return fs.mkdir(c, parent, n(name), 0755, 022).ino();
     }
 
     long mkdir(long parent, String name) throws FsException {
@@ -72,7 +99,7 @@ abstract class FsTestSupport {
     }
 
     long lookupIno(long parent, String name) throws FsException {
-        Entry e = fs.lookup(ROOT_CALLER, parent, name);
+        Entry e = fs.lookup(ROOT_CALLER, parent, n(name));
         return e.ino();
     }
 
@@ -103,7 +130,12 @@ abstract class FsTestSupport {
 
     /** A full listing, batch by batch, with a sink that takes at most {@code perCall} entries. */
     List<String> list(long dir, int perCall) throws FsException {
-        List<String> out = new ArrayList<>();
+        return listNames(dir, perCall).stream().map(Name::toString).toList();
+    }
+
+    /** Like {@link #list(long, int)}, as the Names themselves (bytes, not text). */
+    List<Name> listNames(long dir, int perCall) throws FsException {
+        List<Name> out = new ArrayList<>();
         long[] cookie = {0};
         for (;;) {
             int[] taken = {0};

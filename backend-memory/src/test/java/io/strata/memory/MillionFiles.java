@@ -1,10 +1,11 @@
 package io.strata.memory;
 
+import io.strata.core.OpenFlags;
 import io.strata.core.CacheMode;
 import io.strata.core.Caller;
 import io.strata.core.Created;
 import io.strata.core.FileSystem;
-import io.strata.sys.Libc;
+import io.strata.core.Name;
 
 /**
  * Run in a forked JVM (-Xmx256m) by {@link MemoryFootprintTest}: creates {@code dirs} x {@code files}
@@ -21,17 +22,17 @@ public final class MillionFiles {
         long t0 = System.nanoTime();
         int n = 0;
         for (int d = 0; d < dirs; d++) {
-            long dir = fs.mkdir(c, FileSystem.ROOT, "d" + d, 0755, 022).ino();
+            long dir = fs.mkdir(c, FileSystem.ROOT, Name.of("d" + d), 0755, 022).ino();
             for (int f = 0; f < files; f++) {
-                Created cr = fs.create(c, dir, "f" + (n++), 0644, Libc.O_RDWR, 022);
+                Created cr = fs.create(c, dir, Name.of("f" + (n++)), 0644, OpenFlags.O_RDWR, 022);
                 fs.release(cr.entry().ino(), cr.opened().fh(), 0);
             }
         }
         long t1 = System.nanoTime();
         long after = usedHeap();
         // sanity: the tree is really there
-        long dir = fs.lookup(c, FileSystem.ROOT, "d" + (dirs - 1)).ino();
-        fs.lookup(c, dir, "f" + (n - 1));
+        long dir = fs.lookup(c, FileSystem.ROOT, Name.of("d" + (dirs - 1))).ino();
+        fs.lookup(c, dir, Name.of("f" + (n - 1)));
         int[] count = {0};
         fs.readdir(c, dir, 0, 0, (name, ino, type, next) -> ++count[0] > 0);
         if (count[0] != files + 2) throw new AssertionError("listing has " + count[0] + " entries");

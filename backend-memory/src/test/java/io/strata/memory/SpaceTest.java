@@ -26,7 +26,7 @@ class SpaceTest extends FsTestSupport {
 
     @Test
     void statfsReportsLimitsAndUsage() throws Exception {
-        MemoryFileSystem f = newFs(MemoryOptions.defaults().withRoot(0, 0, 0755).withSizeLimit(1 << 20).withMaxInodes(100));
+        MemoryFileSystem f = newFs(MemoryOptions.defaults(0, 0).withRoot(0, 0, 0755).withSizeLimit(1 << 20).withMaxInodes(100));
         StatFs s = f.statfs(ROOT_CALLER, ROOT);
         assertEquals(256, s.blocks());
         assertEquals(4096, s.bsize());
@@ -37,7 +37,7 @@ class SpaceTest extends FsTestSupport {
         assertConsistent(f);
         long usedBefore = f.usedBytes();
         assertEquals(SpaceAccounting.INODE_BYTES, usedBefore, "just the root");
-        Created c = f.create(ROOT_CALLER, ROOT, "f", 0644, RW, 0);
+        Created c = f.create(ROOT_CALLER, ROOT, n("f"), 0644, RW, 0);
         f.write(ROOT_CALLER, c.entry().ino(), c.opened().fh(), 0, ByteBuffer.wrap(new byte[CHUNK]), 0);
         StatFs after = f.statfs(ROOT_CALLER, ROOT);
         assertEquals(98, after.ffree());
@@ -48,8 +48,8 @@ class SpaceTest extends FsTestSupport {
 
     @Test
     void writesBeyondTheLimitAreShortThenEnospcAndLeaveNoGarbage() throws Exception {
-        MemoryFileSystem f = newFs(MemoryOptions.defaults().withRoot(0, 0, 0755).withSizeLimit(4 * CHUNK));
-        Created c = f.create(ROOT_CALLER, ROOT, "f", 0644, RW, 0);
+        MemoryFileSystem f = newFs(MemoryOptions.defaults(0, 0).withRoot(0, 0, 0755).withSizeLimit(4 * CHUNK));
+        Created c = f.create(ROOT_CALLER, ROOT, n("f"), 0644, RW, 0);
         long ino = c.entry().ino(), fh = c.opened().fh();
         byte[] data = new byte[8 * CHUNK];
         Arrays.fill(data, (byte) 7);
@@ -76,41 +76,41 @@ class SpaceTest extends FsTestSupport {
         assertEquals(CHUNK, f.write(ROOT_CALLER, ino, fh, 3L * CHUNK, ByteBuffer.wrap(data, 0, CHUNK), 0),
                 "the punched chunk's space is usable again");
         f.release(ino, fh, 0);
-        f.unlink(ROOT_CALLER, ROOT, "f");
+        f.unlink(ROOT_CALLER, ROOT, n("f"));
         f.forget(ino, 1);
         assertConsistent(f);
-        Created c2 = f.create(ROOT_CALLER, ROOT, "g", 0644, RW, 0);
+        Created c2 = f.create(ROOT_CALLER, ROOT, n("g"), 0644, RW, 0);
         assertEquals(3 * CHUNK, f.write(ROOT_CALLER, c2.entry().ino(), c2.opened().fh(), 0, ByteBuffer.wrap(data), 0),
                 "after deleting, the space is reusable");
     }
 
     @Test
     void inodeLimitGivesEnospc() throws Exception {
-        MemoryFileSystem f = newFs(MemoryOptions.defaults().withRoot(0, 0, 0755).withSizeLimit(1 << 20).withMaxInodes(3));
-        f.mkdir(ROOT_CALLER, ROOT, "a", 0755, 0);
-        f.mknod(ROOT_CALLER, ROOT, "b", 0644, 0, 0);
-        assertErrno(Errno.ENOSPC, () -> f.create(ROOT_CALLER, ROOT, "c", 0644, RW, 0));
-        assertErrno(Errno.ENOSPC, () -> f.symlink(ROOT_CALLER, ROOT, "c", "x"));
-        assertErrno(Errno.ENOENT, () -> f.lookup(ROOT_CALLER, ROOT, "c"), "nothing half-created");
+        MemoryFileSystem f = newFs(MemoryOptions.defaults(0, 0).withRoot(0, 0, 0755).withSizeLimit(1 << 20).withMaxInodes(3));
+        f.mkdir(ROOT_CALLER, ROOT, n("a"), 0755, 0);
+        f.mknod(ROOT_CALLER, ROOT, n("b"), 0644, 0, 0);
+        assertErrno(Errno.ENOSPC, () -> f.create(ROOT_CALLER, ROOT, n("c"), 0644, RW, 0));
+        assertErrno(Errno.ENOSPC, () -> f.symlink(ROOT_CALLER, ROOT, n("c"), b("x")));
+        assertErrno(Errno.ENOENT, () -> f.lookup(ROOT_CALLER, ROOT, n("c")), "nothing half-created");
         assertEquals(0, f.statfs(ROOT_CALLER, ROOT).ffree());
-        f.unlink(ROOT_CALLER, ROOT, "b");
+        f.unlink(ROOT_CALLER, ROOT, n("b"));
         assertEquals(0, f.statfs(ROOT_CALLER, ROOT).ffree(), "b is still looked up");
     }
 
     @Test
     void xattrsCountAgainstTheLimit() throws Exception {
-        MemoryFileSystem f = newFs(MemoryOptions.defaults().withRoot(0, 0, 0755).withSizeLimit(100_000));
-        long ino = f.mknod(ROOT_CALLER, ROOT, "f", 0644, 0, 0).ino();
-        f.setxattr(ROOT_CALLER, ino, "user.a", new byte[60_000], 0);
-        assertErrno(Errno.ENOSPC, () -> f.setxattr(ROOT_CALLER, ino, "user.b", new byte[60_000], 0));
-        f.setxattr(ROOT_CALLER, ino, "user.a", new byte[10], 0); // shrinking a value gives space back
-        f.setxattr(ROOT_CALLER, ino, "user.b", new byte[60_000], 0);
+        MemoryFileSystem f = newFs(MemoryOptions.defaults(0, 0).withRoot(0, 0, 0755).withSizeLimit(100_000));
+        long ino = f.mknod(ROOT_CALLER, ROOT, n("f"), 0644, 0, 0).ino();
+        f.setxattr(ROOT_CALLER, ino, x("user.a"), new byte[60_000], 0);
+        assertErrno(Errno.ENOSPC, () -> f.setxattr(ROOT_CALLER, ino, x("user.b"), new byte[60_000], 0));
+        f.setxattr(ROOT_CALLER, ino, x("user.a"), new byte[10], 0); // shrinking a value gives space back
+        f.setxattr(ROOT_CALLER, ino, x("user.b"), new byte[60_000], 0);
         assertConsistent(f);
     }
 
     @Test
     void defaultInodeLimitDerivesFromSize() throws Exception {
-        MemoryFileSystem f = newFs(MemoryOptions.defaults().withSizeLimit(256L << 20));
+        MemoryFileSystem f = newFs(MemoryOptions.defaults(0, 0).withSizeLimit(256L << 20));
         assertEquals((256L << 20) / SpaceAccounting.INODE_BYTES, f.statfs(ROOT_CALLER, ROOT).files());
     }
 }

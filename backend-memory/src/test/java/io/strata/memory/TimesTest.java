@@ -2,6 +2,7 @@ package io.strata.memory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.strata.core.OpenFlags;
 import io.strata.core.Attr;
 import io.strata.core.Created;
 import io.strata.core.SetAttr;
@@ -19,7 +20,7 @@ class TimesTest extends FsTestSupport {
         long d = mkdir(ROOT, "d");
         long before = attr(d).atimeNs();
         long t = tick();
-        Created c = fs.create(ROOT_CALLER, d, "f", 0644, RW, 0);
+        Created c = fs.create(ROOT_CALLER, d, n("f"), 0644, RW, 0);
         Attr a = c.entry().attr();
         assertEquals(t, a.atimeNs());
         assertEquals(t, a.mtimeNs());
@@ -32,7 +33,7 @@ class TimesTest extends FsTestSupport {
 
     @Test
     void writeUpdatesMtimeAndCtimeOnly() throws Exception {
-        Created c = fs.create(ROOT_CALLER, ROOT, "f", 0644, RW, 0);
+        Created c = fs.create(ROOT_CALLER, ROOT, n("f"), 0644, RW, 0);
         long f = c.entry().ino(), fh = c.opened().fh();
         long created = attr(f).atimeNs();
         long t = tick();
@@ -48,7 +49,7 @@ class TimesTest extends FsTestSupport {
 
     @Test
     void readUpdatesAtimeRelatimeStyle() throws Exception {
-        Created c = fs.create(ROOT_CALLER, ROOT, "f", 0644, RW, 0);
+        Created c = fs.create(ROOT_CALLER, ROOT, n("f"), 0644, RW, 0);
         long f = c.entry().ino(), fh = c.opened().fh();
         write(f, fh, 0, "data");
         long t1 = tick();
@@ -60,7 +61,7 @@ class TimesTest extends FsTestSupport {
         long t3 = clock.addAndGet(DAY);
         read(f, fh, 0, 4);
         assertEquals(t3, attr(f).atimeNs(), "a day old: updated");
-        long noatime = fs.open(ROOT_CALLER, f, io.strata.sys.Libc.O_RDONLY | io.strata.sys.Libc.O_NOATIME).fh();
+        long noatime = fs.open(ROOT_CALLER, f, OpenFlags.O_RDONLY | OpenFlags.O_NOATIME).fh();
         write(f, fh, 0, "D");
         tick();
         read(f, noatime, 0, 4);
@@ -104,15 +105,15 @@ class TimesTest extends FsTestSupport {
         fs.setattr(ROOT_CALLER, f, new SetAttr(SetAttr.UID | SetAttr.GID, 0, 5, 6, 0, 0, 0, 0, -1));
         assertEquals(t, attr(f).ctimeNs());
         t = tick();
-        fs.link(ROOT_CALLER, f, ROOT, "g");
+        fs.link(ROOT_CALLER, f, ROOT, n("g"));
         assertEquals(t, attr(f).ctimeNs());
         assertEquals(t, attr(ROOT).mtimeNs());
         t = tick();
-        fs.unlink(ROOT_CALLER, ROOT, "g");
+        fs.unlink(ROOT_CALLER, ROOT, n("g"));
         assertEquals(t, attr(f).ctimeNs());
         assertEquals(t, attr(ROOT).ctimeNs());
         t = tick();
-        fs.rename(ROOT_CALLER, ROOT, "f", ROOT, "h", 0);
+        fs.rename(ROOT_CALLER, ROOT, n("f"), ROOT, n("h"), 0);
         assertEquals(t, attr(f).ctimeNs());
         assertEquals(m0, attr(f).mtimeNs(), "none of these change the data, so mtime stays");
     }
@@ -137,7 +138,7 @@ class TimesTest extends FsTestSupport {
         assertEquals(t, attr(ROOT).mtimeNs());
         assertEquals(t, attr(d).mtimeNs());
         long t2 = tick();
-        fs.rmdir(ROOT_CALLER, ROOT, "d");
+        fs.rmdir(ROOT_CALLER, ROOT, n("d"));
         assertEquals(t2, attr(ROOT).mtimeNs());
         assertEquals(t2, attr(ROOT).ctimeNs());
     }
@@ -146,10 +147,10 @@ class TimesTest extends FsTestSupport {
     void xattrChangesUpdateCtime() throws Exception {
         long f = touch(ROOT, "f");
         long t = tick();
-        fs.setxattr(ROOT_CALLER, f, "user.a", new byte[] {1}, 0);
+        fs.setxattr(ROOT_CALLER, f, x("user.a"), new byte[] {1}, 0);
         assertEquals(t, attr(f).ctimeNs());
         long t2 = tick();
-        fs.removexattr(ROOT_CALLER, f, "user.a");
+        fs.removexattr(ROOT_CALLER, f, x("user.a"));
         assertEquals(t2, attr(f).ctimeNs());
     }
 }
