@@ -1,30 +1,36 @@
 package io.strata.passthrough;
 
+import static io.strata.sys.PosixFiles.AT_EACCESS;
 import static io.strata.sys.PosixFiles.AT_EMPTY_PATH;
 import static io.strata.sys.PosixFiles.AT_SYMLINK_NOFOLLOW;
+import static io.strata.sys.PosixFiles.EMPTY_PATH;
 
+import io.strata.core.Access;
 import io.strata.core.Attr;
 import io.strata.core.AttrReply;
 import io.strata.core.CacheMode;
 import io.strata.core.CachePolicy;
 import io.strata.core.Caller;
 import io.strata.core.Created;
+import io.strata.core.DirPlusSink;
 import io.strata.core.DirSink;
 import io.strata.core.Entry;
+import io.strata.core.Errno;
+import io.strata.core.Feature;
 import io.strata.core.FileSystem;
 import io.strata.core.FileType;
-import io.strata.core.FsContext;
 import io.strata.core.FsException;
+import io.strata.core.InvalidationHub;
 import io.strata.core.Invalidations;
+import io.strata.core.Name;
+import io.strata.core.OpenFlags;
 import io.strata.core.Opened;
 import io.strata.core.SetAttr;
 import io.strata.core.StatFs;
+import io.strata.core.XattrName;
 import io.strata.passthrough.Node.InodeKey;
 import io.strata.passthrough.Node.Lease;
-import io.strata.passthrough.Node.NameKey;
-import io.strata.passthrough.PassthroughOptions.Handles;
-import io.strata.core.Errno;
-import io.strata.sys.Inotify;
+import io.strata.passthrough.OpenFiles.OpenFile;
 import io.strata.sys.Libc;
 import io.strata.sys.PosixFiles;
 import io.strata.sys.PosixFiles.Dirent;
@@ -33,161 +39,144 @@ import io.strata.sys.PosixFiles.Stat;
 import io.strata.sys.SysException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.Set;
 
 /**
- * Shares a host directory, modelled on virtiofsd's passthrough file system.
+ * Shares a host directory, modelled on virtiofsd's passthrough file system and split by concern as
+ * it is: {@link InodeStore} (ids, generations, lookup and open counts, host identity index),
+ * {@link FileHandles} and {@link MountFds} (handle identity), {@link Credentials} (acting as the
+ * caller), {@link Jail} (resolving names without leaving the share), {@link Watcher} (host changes,
+ * SHARED mode) and {@link OpenFiles}.
  *
  * <h2>Identity</h2>
- * Every {@link Node} is identified by a file handle (name_to_handle_at: includes the inode
- * generation) when handles are in use, else by (dev, ino, mnt_id) while an O_PATH fd pins the inode
- * so its number cannot be reused. One index maps keys to live nodes, so hard links resolve to one
- * node and two live nodes for one file cannot exist. Node ids come from a counter and are never
- * reused; the generation is constant (0).
+ * A node is keyed by its file handle (name_to_handle_at: includes the inode generation) when
+ * handles are in use, else by (dev, ino, mnt_id) while an O_PATH fd pins the inode so its number
+ * cannot be reused. The default is {@link PassthroughOptions.Handles#NEVER}. Node ids come from a
+ * core InodeTable: reused only with a new generation.
  *
- * <h2>Jail</h2>
- * Names are single components resolved relative to the parent's held descriptor with O_NOFOLLOW
- * (openat2 RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS where the kernel has it). Names with '/' are
- * refused, "." is the directory, ".." is resolved and then verified to lie inside the source
- * (".." of the root is the root). Symlinks are never followed by the server: readlink returns the
- * text, opening a symlink node fails with ELOOP. Every operation acts on held descriptors, never on
- * paths, so a directory swapped for a symlink after lookup cannot redirect us. Reopening a node for
- * I/O goes through /proc/self/fd/N (the magic link lands on the inode we hold, never on a path).
- *
- * <h2>Credentials</h2>
- * We run as root and create objects as root, then fchown them to the caller (uid, and gid unless
- * the parent is set-group-id) and fix the mode; virtiofsd switches fsuid/fsgid instead. Between
- * create and chown the object briefly belongs to root with a mode no wider than requested.
- * Permission checks are the kernel's: the CLI mounts passthrough with FUSE default_permissions;
- * {@link #access} implements the mode-bit check for frontends that ask.
+ * <h2>Permissions</h2>
+ * When the daemon is root, every operation the kernel would permission-check runs with the
+ * caller's uid, gid and supplementary groups on the calling thread ({@link Credentials}), so the
+ * host kernel decides exactly (ACLs included) and creates objects owned by the caller. What the
+ * host cannot express is decided with core {@link Access}: a cached mtime from a FUSE writeback
+ * cache (checked as "owner or may write", then stored as the daemon), device nodes and opening of
+ * FIFOs and devices (policy, see {@link PassthroughOptions}). When the daemon is not root, every
+ * operation is checked with {@code Access} against the host's attributes and performed as the
+ * daemon. {@link #switchesCredentials()} says which.
  *
  * <h2>Locking</h2>
  * <ul>
- * <li>{@code table} (a plain monitor) guards {@link #byKey}, {@link #names}, writes to {@link #byId}
- * and every node's lookups / opens / names. Never held across a system call that can block on the
- * file system, except closing nothing: descriptors are closed after leaving it.</li>
- * <li>{@link #byId} and {@link #files} are concurrent maps read without locks.</li>
+ * <li>The store's lock guards identity and names (see {@link InodeStore}); no system call runs
+ * under it.</li>
  * <li>Each Node's monitor guards its pinned fd's lease count (leaf lock).</li>
- * <li>The {@link Watcher} lock guards watch descriptors; it is never taken while holding
- * {@code table} and vice versa.</li>
- * <li>An open directory handle's monitor serializes readdir on it (seek + getdents).</li>
+ * <li>The {@link Watcher} lock guards watch descriptors; it is never taken together with the
+ * store's.</li>
+ * <li>An open directory handle's monitor serializes readdir on it (seek + getdents); readdirplus
+ * takes the store's lock inside it, never the other way round.</li>
+ * <li>Nothing is locked while credentials are switched.</li>
  * </ul>
  */
 public final class PassthroughFileSystem implements FileSystem {
-    private static final int OPATH = Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_CLOEXEC;
-    private static final long RESOLVE = PosixFiles.RESOLVE_BENEATH | PosixFiles.RESOLVE_NO_MAGICLINKS;
     private static final int S_IFCHR = FileType.S_IFCHR, S_IFBLK = FileType.S_IFBLK;
+    static final int STATX_MASK = PosixFiles.STATX_BASIC_STATS | PosixFiles.STATX_MNT_ID
+            | PosixFiles.STATX_BTIME;
 
     private final Path src;
     private final PassthroughOptions opts;
     private final CachePolicy policy;
-    private final boolean useHandles;
-    private final boolean openat2;
-    private final boolean root;
-    private final int procSelfFd;
-    private final Node rootNode;
-
-    private final Object table = new Object();
-    private final Map<Object, Node> byKey = new HashMap<>();
-    private final Map<NameKey, Node> names = new HashMap<>();
-    private final Map<Long, Node> byId = new ConcurrentHashMap<>();
-    private final AtomicLong nextId = new AtomicLong(FileSystem.ROOT + 1);
-
-    /** Descriptors on each mount (by mount id) for open_by_handle_at; never O_PATH (the kernel refuses those). */
-    private final Map<Integer, Integer> mountFds = new ConcurrentHashMap<>();
-
-    private final Map<Long, OpenFile> files = new ConcurrentHashMap<>();
-    private final AtomicLong nextFh = new AtomicLong(1);
-
-    private volatile Invalidations inval = Invalidations.NONE;
+    private final Credentials creds;
+    private final FileHandles handles;
+    private final MountFds mounts;
+    private final Jail jail;
+    private final InodeStore store = new InodeStore();
+    private final OpenFiles files = new OpenFiles();
+    private final InvalidationHub hub = new InvalidationHub();
+    private final Set<Feature> features;
+    /** The daemon's umask: the host applies it to what we create; we put back the bits it took. */
+    private final int daemonUmask;
+    private final int daemonUid;
     private volatile Watcher watcher;
+    private volatile boolean closed;
 
-    /** An open file or directory: a real descriptor (never O_PATH) plus, for directories, a buffer. */
-    private static final class OpenFile {
-        final Node node;
-        final int fd;
-        final int flags;
-        final PosixFiles.DirBuffer dirBuf;
-
-        OpenFile(Node node, int fd, int flags, PosixFiles.DirBuffer dirBuf) {
-            this.node = node;
-            this.fd = fd;
-            this.flags = flags;
-            this.dirBuf = dirBuf;
-        }
-    }
-
-    private PassthroughFileSystem(Path src, PassthroughOptions opts, int rootFd, int procSelfFd, boolean useHandles,
-                                  boolean openat2, Node rootNode) {
+    private PassthroughFileSystem(Path src, PassthroughOptions opts, Credentials creds, FileHandles handles,
+                                  MountFds mounts, Jail jail, int rootFd, Stat rootStat) throws IOException {
         this.src = src;
         this.opts = opts;
         this.policy = CachePolicy.of(opts.mode());
-        this.procSelfFd = procSelfFd;
-        this.useHandles = useHandles;
-        this.openat2 = openat2;
-        this.root = Libc.geteuid() == 0;
-        this.rootNode = rootNode;
+        this.creds = creds;
+        this.handles = handles;
+        this.mounts = mounts;
+        this.jail = jail;
+        this.daemonUmask = HostFeatures.umask();
+        this.daemonUid = Libc.geteuid();
+        Object key = handles.inUse() ? handles.root : new InodeKey(rootStat.dev(), rootStat.ino(), rootStat.mntId());
+        try {
+            store.addRoot(key, rootStat.type(), handles.root, rootFd, rootStat);
+        } catch (FsException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        this.features = HostFeatures.probe(rootFd, opts, daemonUid == 0);
     }
 
-    /** Opens {@code src} for serving. Probes openat2 and file-handle support. */
+    /** Opens {@code src} for serving. Probes openat2, file handles, credentials and features. */
     public static PassthroughFileSystem open(Path src, PassthroughOptions opts) throws IOException {
-        int rootFd = Libc.open(src.toString(), Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
-        int procFd = -1, mountFd = -1;
+        return open(src, opts, true, FileHandles.KERNEL);
+    }
+
+    /** Tests: {@code allowSwitch} false forces the checking path; {@code handleSource} injects handle errors. */
+    static PassthroughFileSystem open(Path src, PassthroughOptions opts, boolean allowSwitch,
+                                      FileHandles.Source handleSource) throws IOException {
+        int rootFd = Libc.open(src.toString(), OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC, 0);
+        int procFd = -1;
+        MountFds mounts = null;
+        PassthroughFileSystem fs = null;
         try {
-            procFd = Libc.open("/proc/self/fd", Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
-            Stat st = PosixFiles.fstat(rootFd);
-            boolean openat2 = probeOpenat2(rootFd);
-            FileHandle h = null;
-            if (opts.handles() != Handles.NEVER) {
-                try {
-                    h = PosixFiles.nameToHandleAt(rootFd, "", AT_EMPTY_PATH);
-                    mountFd = PosixFiles.openat(procFd, Integer.toString(rootFd),
-                            Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
-                    // open_by_handle_at needs CAP_DAC_READ_SEARCH: prove it works before relying on it.
-                    Libc.close(PosixFiles.openByHandleAt(mountFd, h, Libc.O_PATH | Libc.O_CLOEXEC));
-                } catch (SysException e) {
-                    if (opts.handles() == Handles.MANDATORY) throw e;
-                    h = null;
-                    Libc.closeQuietly(mountFd);
-                    mountFd = -1;
-                }
-            }
-            Object key = h != null ? h : new InodeKey(st.dev(), st.ino(), st.mntId());
-            Node rootNode = new Node(FileSystem.ROOT, key, st.type(), h, rootFd, st);
-            rootNode.lookups = Long.MAX_VALUE / 2; // the root is never forgotten
-            PassthroughFileSystem fs = new PassthroughFileSystem(src, opts, rootFd, procFd, h != null, openat2,
-                    rootNode);
-            if (h != null) fs.mountFds.put(h.mountId(), mountFd);
-            fs.byKey.put(key, rootNode);
-            fs.byId.put(FileSystem.ROOT, rootNode);
+            procFd = Libc.open("/proc/self/fd", OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC, 0);
+            mounts = new MountFds(procFd);
+            Stat st = PosixFiles.statx(rootFd, EMPTY_PATH, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MASK);
+            FileHandles handles = FileHandles.open(opts.handles(), handleSource, rootFd, procFd, mounts);
+            fs = new PassthroughFileSystem(src, opts, Credentials.probe(allowSwitch), handles, mounts,
+                    new Jail(rootFd, procFd, st), rootFd, st);
+            if (opts.mode() == CacheMode.SHARED) fs.startWatcher();
             return fs;
         } catch (IOException | RuntimeException e) {
-            Libc.closeQuietly(rootFd);
-            Libc.closeQuietly(procFd);
-            Libc.closeQuietly(mountFd);
+            if (fs != null) {
+                fs.close();
+            } else {
+                Libc.closeQuietly(rootFd);
+                Libc.closeQuietly(procFd);
+                if (mounts != null) mounts.close();
+            }
             throw e;
         }
     }
 
-    private static boolean probeOpenat2(int dirfd) {
-        try {
-            Libc.close(PosixFiles.openat2(dirfd, ".", OPATH, 0, RESOLVE));
-            return true;
-        } catch (SysException e) {
-            return false; // ENOSYS before 5.6, or blocked by a seccomp filter
+    private void startWatcher() throws SysException {
+        Watcher w = new Watcher(store, handles, mounts, hub);
+        watcher = w;
+        w.start();
+        Node root = store.root();
+        try (Lease l = root.lease(mounts)) {
+            w.watch(root, l.fd);
+        } catch (FsException e) {
+            throw new SysException("watch", "root", e.errno());
         }
     }
 
     /** True if nodes are keyed by file handle (PREFER on a capable file system, or MANDATORY). */
     public boolean handlesInUse() {
-        return useHandles;
+        return handles.inUse();
+    }
+
+    /**
+     * True if operations run with the caller's credentials (the daemon is root); false if they are
+     * checked with core {@link Access} and performed as the daemon.
+     */
+    public boolean switchesCredentials() {
+        return creds.switches();
     }
 
     public Path source() {
@@ -200,7 +189,7 @@ public final class PassthroughFileSystem implements FileSystem {
 
     /** Number of live nodes (including the root); for tests and diagnostics. */
     public int liveNodes() {
-        return byId.size();
+        return store.size();
     }
 
     /** Number of directories the watcher could not watch (inotify limit); for diagnostics. */
@@ -215,117 +204,75 @@ public final class PassthroughFileSystem implements FileSystem {
         if (w != null) w.testLimit = n;
     }
 
-    // ------------------------------------------------------------------ lifecycle
+    // ------------------------------------------------------------------ ownership, capabilities
 
     @Override
-    public void init(FsContext context) throws FsException {
-        inval = context.invalidations();
-        if (opts.mode() == CacheMode.SHARED && watcher == null) {
-            try {
-                Watcher w = new Watcher(this);
-                watcher = w;
-                w.start();
-                try (Lease l = rootNode.lease(this)) {
-                    w.watch(rootNode, l.fd);
-                }
-            } catch (SysException e) {
-                throw fx(e);
-            }
-        }
+    public Set<Feature> features() {
+        return features;
     }
 
     @Override
-    public void destroy() {
+    public CachePolicy cachePolicy() {
+        return policy;
+    }
+
+    @Override
+    public Invalidations.Subscription subscribe(Invalidations sink) {
+        return hub.subscribe(sink);
+    }
+
+    @Override
+    public boolean readOnly() {
+        return opts.readOnly();
+    }
+
+    /** Stops the watcher and closes every descriptor. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
         Watcher w = watcher;
         watcher = null;
         if (w != null) w.stop();
-        for (OpenFile f : files.values()) closeOpenFile(f);
-        files.clear();
-        List<Node> all;
-        synchronized (table) {
-            all = new ArrayList<>(byId.values());
-            byId.clear();
-            byKey.clear();
-            names.clear();
-        }
-        for (Node n : all) {
-            n.freed = true;
-            n.kill();
-        }
-        for (int fd : mountFds.values()) Libc.closeQuietly(fd);
-        mountFds.clear();
-        Libc.closeQuietly(procSelfFd);
+        for (OpenFile f : files.removeAll()) f.close();
+        for (Node n : store.clear()) n.kill();
+        mounts.close();
+        jail.close();
     }
 
     // ------------------------------------------------------------------ helpers
 
+    /** An FsException for a failed call; expected errnos carry no message (hot, e.g. ENOENT lookups). */
     static FsException fx(SysException e) {
-        return new FsException(e.errno(), e.getMessage());
+        return SysException.expected(e.errno()) ? FsException.of(e.errno()) : new FsException(e.errno(), e.getMessage());
     }
 
     private Node node(long ino) throws FsException {
-        Node n = byId.get(ino);
-        if (n == null) throw new FsException(Errno.ESTALE, "unknown node " + ino);
-        return n;
+        return store.require(ino);
     }
 
     private void checkWritable() throws FsException {
         if (opts.readOnly()) throw FsException.of(Errno.EROFS);
     }
 
-    /** A single path component: no '/', no NUL, not empty, at most 255 bytes. */
-    private static void checkName(String name, boolean allowDots) throws FsException {
-        if (name == null || name.isEmpty()) throw FsException.of(Errno.ENOENT);
-        if (name.indexOf('/') >= 0 || name.indexOf('\0') >= 0) throw new FsException(Errno.EINVAL, "bad name");
-        if (!allowDots && (name.equals(".") || name.equals(".."))) throw new FsException(Errno.EINVAL, name);
-        if (name.length() > 255 || name.getBytes(StandardCharsets.UTF_8).length > 255) {
-            throw FsException.of(Errno.ENAMETOOLONG);
-        }
+    private static Stat fstat(int fd) throws SysException {
+        return PosixFiles.statx(fd, EMPTY_PATH, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MASK);
     }
 
-    /** O_PATH|O_NOFOLLOW descriptor on {@code name} in the directory {@code dirfd}; never leaves it. */
-    private int openChild(int dirfd, String name) throws SysException {
-        if (openat2) return PosixFiles.openat2(dirfd, name, OPATH, 0, RESOLVE);
-        return PosixFiles.openat(dirfd, name, OPATH, 0); // single component + O_NOFOLLOW: cannot escape
+    /** Checking path: the attributes of a parent directory; ENOTDIR first, as the kernel's walk answers. */
+    private static Attr dirAttr(int fd) throws SysException, FsException {
+        Attr a = attr(fstat(fd));
+        if (!a.isDirectory()) throw FsException.of(Errno.ENOTDIR);
+        return a;
     }
 
-    /** Reopens a held inode with real open flags through its /proc/self/fd magic link. */
-    private int reopen(Lease l, int flags) throws SysException {
-        return PosixFiles.openat(procSelfFd, l.procName(), flags | Libc.O_CLOEXEC, 0);
-    }
-
-    private int reopen(Node n, int flags) throws FsException {
-        try (Lease l = n.lease(this)) {
-            return reopen(l, flags);
+    /** The host attributes of {@code name} in {@code dirfd} (not following), or null if there is none. */
+    private static Stat statOrNull(int dirfd, Name name) throws SysException {
+        try {
+            return PosixFiles.statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_MASK);
         } catch (SysException e) {
-            throw fx(e);
-        }
-    }
-
-    int mountFd(int mountId) throws SysException {
-        Integer fd = mountFds.get(mountId);
-        if (fd == null) throw new SysException("no descriptor for mount " + mountId, Errno.ESTALE);
-        return fd;
-    }
-
-    /**
-     * Makes sure we hold a mount fd for a handle's mount, opened from the object itself (it is on that
-     * mount). Only directories and regular files are opened: opening a device or FIFO has side
-     * effects. Returns false if none could be had; the node is then pinned by its O_PATH fd instead.
-     */
-    private boolean ensureMountFd(FileHandle h, int opathFd, Stat st) {
-        if (mountFds.containsKey(h.mountId())) return true;
-        if (!st.isDir() && !st.isRegular()) return false;
-        synchronized (mountFds) {
-            if (mountFds.containsKey(h.mountId())) return true;
-            try {
-                int flags = Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_NOCTTY | (st.isDir() ? Libc.O_DIRECTORY : 0);
-                int fd = PosixFiles.openat(procSelfFd, Integer.toString(opathFd), flags | Libc.O_CLOEXEC, 0);
-                mountFds.put(h.mountId(), fd);
-                return true;
-            } catch (SysException e) {
-                return false;
-            }
+            if (e.errno() == Errno.ENOENT) return null;
+            throw e;
         }
     }
 
@@ -341,12 +288,14 @@ public final class PassthroughFileSystem implements FileSystem {
 
     /**
      * Attributes as the host reports them. st_ino is the host inode number (stable, what `ls -i`
-     * and git expect); the node id is the FUSE identity. Submounts with colliding st_ino under one
-     * FUSE st_dev are a known limitation (as in virtiofsd without announce_submounts).
+     * and git expect); the node id is the frontend identity. Submounts with colliding st_ino under
+     * one frontend st_dev are a known limitation (as in virtiofsd without announce_submounts).
      */
     static Attr attr(Stat s) {
+        boolean btime = (s.mask() & PosixFiles.STATX_BTIME) != 0;
         return new Attr(s.ino(), s.mode(), s.nlink(), s.uid(), s.gid(), encodeDev(s.rdev()), s.size(), s.blocks(),
-                s.blksize(), s.atimeNs(), s.mtimeNs(), s.ctimeNs());
+                s.blksize(), s.atimeNs(), s.mtimeNs(), s.ctimeNs(), btime ? s.btimeNs() : 0, 0, 0,
+                btime ? Attr.BTIME : 0);
     }
 
     private static boolean dataChanged(Stat a, Stat b) {
@@ -355,7 +304,7 @@ public final class PassthroughFileSystem implements FileSystem {
 
     /**
      * Compares fresh attributes with the node's snapshot; if someone else changed the file (our own
-     * writes set localChange), tells the frontend to drop cached data. Returns true if it did.
+     * writes set localChange), tells the frontends to drop cached data. Returns true if it did.
      */
     private boolean revalidate(Node n, Stat fresh) {
         Stat old = n.snapshot;
@@ -363,67 +312,48 @@ public final class PassthroughFileSystem implements FileSystem {
         boolean ours = n.localChange;
         n.localChange = false;
         if (old != null && !ours && dataChanged(old, fresh)) {
-            inval.inode(n.id, 0, 0);
+            hub.inode(n.ino(), 0, 0);
             return true;
         }
         return false;
-    }
-
-    private Stat fstat(int fd) throws FsException {
-        try {
-            return PosixFiles.fstat(fd);
-        } catch (SysException e) {
-            throw fx(e);
-        }
     }
 
     /**
      * Turns a freshly resolved O_PATH descriptor into an Entry: finds the live node for the file or
      * creates one, counts one lookup, remembers the name. Takes ownership of {@code fd}.
      */
-    private Entry entryFor(long parent, String name, int fd, Stat st) throws FsException {
+    private Entry entryFor(long parent, Name name, int fd, Stat st) throws FsException {
         FileHandle h = null;
         boolean pin = true;
         try {
-            if (useHandles) {
-                try {
-                    h = PosixFiles.nameToHandleAt(fd, "", AT_EMPTY_PATH);
-                    // Directories stay pinned: they are the parents of every name operation, and
-                    // pinning one costs no data space. Others are opened by handle on demand.
-                    pin = st.isDir() || !ensureMountFd(h, fd, st);
-                } catch (SysException e) {
-                    if (opts.handles() == Handles.MANDATORY) throw fx(e);
-                    // Cannot export this object (e.g. a different file system mounted below SRC that
-                    // lacks export ops); such files are always handle-less, so the key is stable.
-                }
+            if (handles.inUse()) {
+                h = handles.of(fd);
+                if (h == null && handles.mandatory()) throw new FsException(Errno.EOPNOTSUPP, "no file handle");
+                // Directories stay pinned: they are the parents of every name operation, and
+                // pinning one costs no data space. Others are opened by handle on demand.
+                if (h != null) pin = st.isDir() || !mounts.ensure(h, fd, st);
             }
+        } catch (SysException e) {
+            Libc.closeQuietly(fd);
+            throw fx(e);
         } catch (FsException e) {
             Libc.closeQuietly(fd);
             throw e;
         }
         Object key = h != null ? h : new InodeKey(st.dev(), st.ino(), st.mntId());
-        Node n;
-        boolean created = false;
-        boolean keepFd;
-        synchronized (table) {
-            n = byKey.get(key);
-            if (n == null) {
-                n = new Node(nextId.getAndIncrement(), key, st.type(), h, pin ? fd : -1, st);
-                byKey.put(key, n);
-                byId.put(n.id, n);
-                created = true;
-                keepFd = pin;
-            } else {
-                keepFd = false;
-            }
-            n.lookups++;
-            if (name != null) rememberName(n, new NameKey(parent, name));
+        InodeStore.Interned in;
+        try {
+            in = store.intern(key, h, st.type(), fd, pin, st, parent, name);
+        } catch (FsException e) {
+            Libc.closeQuietly(fd);
+            throw e;
         }
-        if (!keepFd) Libc.closeQuietly(fd);
-        if (created) {
+        if (!in.fdAdopted()) Libc.closeQuietly(fd);
+        Node n = in.node();
+        if (in.created()) {
             Watcher w = watcher;
             if (w != null && n.isDir()) {
-                try (Lease l = n.lease(this)) {
+                try (Lease l = n.lease(mounts)) {
                     w.watch(n, l.fd);
                 } catch (FsException ignored) {
                     // forgotten meanwhile
@@ -432,31 +362,7 @@ public final class PassthroughFileSystem implements FileSystem {
         } else {
             revalidate(n, st);
         }
-        return policy.entry(n.id, 0, attr(st));
-    }
-
-    /** Caller holds table. */
-    private void rememberName(Node n, NameKey k) {
-        Node old = names.put(k, n);
-        if (old != null && old != n) old.names.remove(k);
-        n.names.add(k);
-    }
-
-    /** Caller holds table. */
-    private void forgetName(NameKey k) {
-        Node old = names.remove(k);
-        if (old != null) old.names.remove(k);
-    }
-
-    /** Caller holds table; returns the node if it must be released outside the lock. */
-    private Node maybeFree(Node n) {
-        if (n.lookups > 0 || n.opens > 0 || n.id == FileSystem.ROOT || n.freed) return null;
-        byId.remove(n.id);
-        byKey.remove(n.key, n);
-        for (NameKey k : n.names) names.remove(k, n);
-        n.names.clear();
-        n.freed = true;
-        return n;
+        return policy.entry(n.ino(), n.generation(), attr(st));
     }
 
     private void release(Node dead) {
@@ -466,108 +372,88 @@ public final class PassthroughFileSystem implements FileSystem {
         dead.kill();
     }
 
-    /** Gives a new object to the caller: chown to uid (and gid unless the parent is setgid), exact mode. */
-    private void adopt(Caller c, int parentFd, int fd, Stat st, int wantMode) throws FsException {
-        try {
-            boolean setgidParent = (PosixFiles.fstat(parentFd).mode() & FileType.S_ISGID) != 0;
-            boolean chowned = false;
-            if (root) {
-                int gid = setgidParent ? -1 : c.gid();
-                if (st.uid() != c.uid() || (gid != -1 && st.gid() != gid)) {
-                    PosixFiles.fchownat(fd, "", c.uid(), gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
-                    chowned = true;
-                }
-            }
-            if (st.isSymlink()) return;
-            int want = wantMode & 07777;
-            if (st.isDir() && setgidParent) want |= FileType.S_ISGID;
-            // Our process umask may have removed bits; chown may have cleared suid/sgid.
-            if (chowned || (st.mode() & 07777) != want) {
-                PosixFiles.fchmodat(procSelfFd, Integer.toString(fd), want, 0);
-            }
-        } catch (SysException e) {
-            throw fx(e);
-        }
+    /**
+     * The host applied the daemon's umask to an object we just made; put back the permission bits
+     * it took that the caller asked for. Only on the object we hold, only if it is still what we
+     * made (type, owner, a single name), and as the daemon: the fix is ours, not the caller's (as
+     * the caller, chmod would drop an inherited set-group-id bit).
+     */
+    private void restoreUmaskBits(int fd, Stat st, int type, int perm, int owner) throws SysException {
+        int missing = perm & daemonUmask & ~st.mode() & 0777;
+        if (missing == 0 || type == FileType.S_IFLNK || st.type() != type || st.uid() != owner) return;
+        if (!st.isDir() && st.nlink() != 1) return;
+        jail.chmod(Node.fdName(fd), (st.mode() | missing) & 07777);
+    }
+
+    /** Who owns what we create: the caller when switching, else the daemon. */
+    private int ownerFor(Caller c) {
+        return creds.switches() ? c.uid() : daemonUid;
     }
 
     // ------------------------------------------------------------------ names and attributes
 
     @Override
-    public Entry lookup(Caller c, long parent, String name) throws FsException {
-        checkName(name, true);
+    public Entry lookup(Caller c, long parent, Name name) throws FsException {
         Node p = node(parent);
-        try (Lease pl = p.lease(this)) {
-            if (name.equals(".")) {
-                return entryFor(parent, null, PosixFiles.dup(pl.fd), PosixFiles.fstat(pl.fd));
-            }
-            if (name.equals("..")) {
-                if (p == rootNode) return entryFor(parent, null, PosixFiles.dup(pl.fd), PosixFiles.fstat(pl.fd));
-                int fd = PosixFiles.openat(pl.fd, "..", Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
+        try (Lease pl = p.lease(mounts)) {
+            if (!creds.switches()) Access.checkLookup(c, dirAttr(pl.fd));
+            int fd;
+            Name remember = name;
+            if (name.isDot() || (name.isDotDot() && p == store.root())) {
+                // "." (and the root's ".."): the directory itself, reopened as the caller so the
+                // host checks search permission as for any lookup in it.
+                fd = creds.as(c, () -> jail.openChild(pl.fd, Name.DOT));
+                remember = null;
+            } else if (name.isDotDot()) {
+                fd = creds.as(c, () -> jail.openParent(pl.fd));
+                remember = null;
                 try {
-                    checkInside(fd);
-                } catch (FsException e) {
+                    jail.checkInside(fd);
+                } catch (FsException | SysException e) {
                     Libc.closeQuietly(fd);
                     throw e;
                 }
-                return entryFor(parent, null, fd, PosixFiles.fstat(fd));
+            } else {
+                fd = creds.as(c, () -> jail.openChild(pl.fd, name));
             }
-            int fd = openChild(pl.fd, name);
             Stat st;
             try {
-                st = PosixFiles.fstat(fd);
+                st = fstat(fd);
             } catch (SysException e) {
                 Libc.closeQuietly(fd);
                 throw e;
             }
-            return entryFor(parent, name, fd, st);
+            return entryFor(parent, remember, fd, st);
         } catch (SysException e) {
             throw fx(e);
         }
     }
 
-    /** Walks ".." from {@code dirfd} until the root of the share (inside) or of the host (outside: EACCES). */
-    private void checkInside(int dirfd) throws FsException, SysException {
-        Stat rootSt = rootNode.snapshot;
-        int cur = PosixFiles.dup(dirfd);
-        try {
-            for (int depth = 0; depth < 4096; depth++) {
-                Stat s = PosixFiles.fstat(cur);
-                if (s.dev() == rootSt.dev() && s.ino() == rootSt.ino()) return;
-                int up = PosixFiles.openat(cur, "..", Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
-                Stat us = PosixFiles.fstat(up);
-                Libc.closeQuietly(cur);
-                cur = up;
-                if (us.dev() == s.dev() && us.ino() == s.ino()) break; // reached "/"
-            }
-        } finally {
-            Libc.closeQuietly(cur);
-        }
-        throw new FsException(Errno.EACCES, "parent lies outside the shared directory");
+    @Override
+    public void forget(long ino, long nlookup) {
+        release(store.forget(ino, nlookup));
     }
 
     @Override
-    public void forget(long ino, long nlookup) {
-        Node dead;
-        synchronized (table) {
-            Node n = byId.get(ino);
-            if (n == null || n == rootNode) return;
-            n.lookups = Math.max(0, n.lookups - nlookup);
-            dead = maybeFree(n);
-        }
-        release(dead);
+    public void retain(long ino, long n) throws FsException {
+        store.retain(ino, n);
     }
 
     @Override
     public AttrReply getattr(Caller c, long ino, long fh) throws FsException {
-        OpenFile f = fh > 0 ? files.get(fh) : null;
         Node n = node(ino);
+        OpenFile f = files.on(fh, n);
         Stat st;
-        if (f != null && f.node == n) {
-            st = fstat(f.fd);
-        } else {
-            try (Lease l = n.lease(this)) {
-                st = fstat(l.fd);
+        try {
+            if (f != null) {
+                st = fstat(f.fd);
+            } else {
+                try (Lease l = n.lease(mounts)) {
+                    st = fstat(l.fd);
+                }
             }
+        } catch (SysException e) {
+            throw fx(e);
         }
         n.snapshot = st;
         return policy.attr(attr(st));
@@ -577,43 +463,38 @@ public final class PassthroughFileSystem implements FileSystem {
     public AttrReply setattr(Caller c, long ino, SetAttr ch) throws FsException {
         checkWritable();
         Node n = node(ino);
-        OpenFile f = ch.fh() > 0 ? files.get(ch.fh()) : null;
-        if (f != null && f.node != n) f = null;
-        try (Lease l = n.lease(this)) {
-            if (ch.has(SetAttr.MODE)) {
-                PosixFiles.fchmodat(procSelfFd, l.procName(), ch.mode() & 07777, 0);
+        OpenFile f = files.on(ch.fh(), n);
+        try (Lease l = n.lease(mounts)) {
+            Stat cur = fstat(l.fd);
+            if (!creds.switches()) ch = Access.checkSetattr(c, attr(cur), ch);
+            final SetAttr req = ch;
+            if ((req.has(SetAttr.UID) && req.uid() != -1) || (req.has(SetAttr.GID) && req.gid() != -1)) {
+                int uid = req.has(SetAttr.UID) ? req.uid() : -1, gid = req.has(SetAttr.GID) ? req.gid() : -1;
+                creds.run(c, () -> PosixFiles.fchownat(l.fd, EMPTY_PATH, uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
             }
-            if (ch.has(SetAttr.UID) || ch.has(SetAttr.GID)) {
-                PosixFiles.fchownat(l.fd, "", ch.has(SetAttr.UID) ? ch.uid() : -1, ch.has(SetAttr.GID) ? ch.gid() : -1,
-                        AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+            if (req.has(SetAttr.MODE)) {
+                creds.run(c, () -> jail.chmod(l.procName(), req.mode() & 07777));
             }
-            if (ch.has(SetAttr.SIZE)) {
+            if (req.has(SetAttr.SIZE)) {
                 if (n.type != FileType.S_IFREG) throw FsException.of(n.isDir() ? Errno.EISDIR : Errno.EINVAL);
                 n.localChange = true;
-                if (f != null && (f.flags & Libc.O_ACCMODE) != Libc.O_RDONLY) {
-                    PosixFiles.ftruncate(f.fd, ch.size());
+                if (f != null && f.writable()) {
+                    creds.run(c, () -> PosixFiles.ftruncate(f.fd, req.size()));
                 } else {
-                    int wfd = reopen(l, Libc.O_WRONLY | Libc.O_NONBLOCK);
-                    try {
-                        PosixFiles.ftruncate(wfd, ch.size());
-                    } finally {
-                        Libc.closeQuietly(wfd);
-                    }
+                    creds.run(c, () -> {
+                        int wfd = jail.reopen(l.procName(), OpenFlags.O_WRONLY | OpenFlags.O_NONBLOCK);
+                        try {
+                            PosixFiles.ftruncate(wfd, req.size());
+                        } finally {
+                            Libc.closeQuietly(wfd);
+                        }
+                    });
                 }
             }
-            if (ch.has(SetAttr.KILL_SUIDGID)) killSuidGid(l);
-            boolean at = ch.has(SetAttr.ATIME) || ch.has(SetAttr.ATIME_NOW);
-            boolean mt = ch.has(SetAttr.MTIME) || ch.has(SetAttr.MTIME_NOW);
-            if (at || mt) {
-                long a = ch.has(SetAttr.ATIME_NOW) ? PosixFiles.UTIME_NOW : ch.has(SetAttr.ATIME) ? ch.atimeNs()
-                        : PosixFiles.UTIME_OMIT;
-                long m = ch.has(SetAttr.MTIME_NOW) ? PosixFiles.UTIME_NOW : ch.has(SetAttr.MTIME) ? ch.mtimeNs()
-                        : PosixFiles.UTIME_OMIT;
-                // AT_EMPTY_PATH acts on the O_PATH fd's own object, symlinks included.
-                PosixFiles.utimensat(l.fd, "", a, m, AT_EMPTY_PATH);
-            }
+            if (req.has(SetAttr.KILL_SUIDGID)) killSuidGid(l);
+            setTimes(c, l, cur, req);
             // CTIME cannot be set on Linux; the host kernel updates it with every change above.
-            Stat st = PosixFiles.fstat(l.fd);
+            Stat st = fstat(l.fd);
             n.snapshot = st;
             return policy.attr(attr(st));
         } catch (SysException e) {
@@ -621,76 +502,102 @@ public final class PassthroughFileSystem implements FileSystem {
         }
     }
 
+    private void setTimes(Caller c, Lease l, Stat cur, SetAttr ch) throws SysException, FsException {
+        boolean at = ch.has(SetAttr.ATIME) || ch.has(SetAttr.ATIME_NOW);
+        boolean mt = ch.has(SetAttr.MTIME) || ch.has(SetAttr.MTIME_NOW);
+        if (!at && !mt) return;
+        long a = ch.has(SetAttr.ATIME_NOW) ? PosixFiles.UTIME_NOW : ch.has(SetAttr.ATIME) ? ch.atimeNs()
+                : PosixFiles.UTIME_OMIT;
+        long m = ch.has(SetAttr.MTIME_NOW) ? PosixFiles.UTIME_NOW : ch.has(SetAttr.MTIME) ? ch.mtimeNs()
+                : PosixFiles.UTIME_OMIT;
+        boolean cachedMtime = ch.has(SetAttr.MTIME_CACHED) && ch.has(SetAttr.MTIME) && !ch.has(SetAttr.MTIME_NOW);
+        if (cachedMtime && creds.switches() && !Access.isOwnerOrRoot(c, cur.uid())) {
+            // A writeback cache's mtime is an explicit value that the host allows only to the owner,
+            // but it stands for "now" (checked already in the checking path by Access). As the host
+            // would for utimensat(UTIME_NOW): anyone who may write the file.
+            if (ch.has(SetAttr.ATIME) && !ch.has(SetAttr.ATIME_NOW)) throw FsException.of(Errno.EPERM);
+            creds.run(c, () -> PosixFiles.faccessat(l.fd, EMPTY_PATH, Access.W, AT_EMPTY_PATH | AT_EACCESS));
+            PosixFiles.utimensat(l.fd, EMPTY_PATH, a, m, AT_EMPTY_PATH);
+            return;
+        }
+        // AT_EMPTY_PATH acts on the O_PATH fd's own object, symlinks included.
+        creds.run(c, () -> PosixFiles.utimensat(l.fd, EMPTY_PATH, a, m, AT_EMPTY_PATH));
+    }
+
     /**
-     * Clears set-user-id and set-group-id (the latter only with group-exec, as the kernel does). We run
-     * with CAP_FSETID, so the host kernel would not clear them on our writes by itself.
+     * Clears set-user-id and set-group-id (the latter only with group-exec, as the kernel does), as
+     * the daemon: a write that asked for it (FUSE's KILL_SUIDGID) reached the host as the daemon.
      */
     private void killSuidGid(Lease l) throws SysException {
-        int mode = PosixFiles.fstat(l.fd).mode();
-        int kill = FileType.S_ISUID | ((mode & 0010) != 0 ? FileType.S_ISGID : 0);
-        if ((mode & kill) != 0 && FileType.isReg(mode)) {
-            PosixFiles.fchmodat(procSelfFd, l.procName(), mode & 07777 & ~kill, 0);
-        }
+        int mode = fstat(l.fd).mode();
+        int after = Access.killSuidGid(mode);
+        if (after != mode && FileType.isReg(mode)) jail.chmod(l.procName(), after & 07777);
     }
 
     @Override
-    public String readlink(Caller c, long ino) throws FsException {
+    public byte[] readlink(Caller c, long ino) throws FsException {
         Node n = node(ino);
         if (!FileType.isLink(n.type)) throw FsException.of(Errno.EINVAL);
-        try (Lease l = n.lease(this)) {
-            return PosixFiles.readlinkat(l.fd, "");
+        try (Lease l = n.lease(mounts)) {
+            return PosixFiles.readlinkat(l.fd, EMPTY_PATH);
         } catch (SysException e) {
             throw fx(e);
         }
     }
 
     @Override
-    public Entry mknod(Caller c, long parent, String name, int mode, int rdev, int umask) throws FsException {
+    public Entry mknod(Caller c, long parent, Name name, int mode, int rdev, int umask) throws FsException {
         checkWritable();
-        checkName(name, false);
         int type = mode & FileType.S_IFMT;
-        if ((type == S_IFCHR || type == S_IFBLK) && !opts.allowDev()) {
-            throw new FsException(Errno.EPERM, "device nodes are not allowed");
-        }
-        if (type != FileType.S_IFREG && type != FileType.S_IFIFO && type != FileType.S_IFSOCK && type != S_IFCHR
-                && type != S_IFBLK) {
+        if (type == 0) type = FileType.S_IFREG;
+        boolean device = type == S_IFCHR || type == S_IFBLK;
+        boolean whiteout = type == S_IFCHR && rdev == 0; // a 0/0 character device opens nothing
+        if (device && !whiteout && !opts.allowDev()) throw new FsException(Errno.EPERM, "device nodes are not allowed");
+        if (type != FileType.S_IFREG && type != FileType.S_IFIFO && type != FileType.S_IFSOCK && !device) {
             throw FsException.of(Errno.EINVAL);
         }
         int perm = mode & ~umask & 07777;
-        return makeNode(c, parent, name, perm,
-                pfd -> PosixFiles.mknodat(pfd, name, type | perm, decodeDev(rdev)));
+        int t = type;
+        long dev = decodeDev(rdev);
+        return makeNode(c, parent, name, type, perm, device && !whiteout,
+                pfd -> PosixFiles.mknodat(pfd, name, t | perm, dev));
     }
 
     @Override
-    public Entry mkdir(Caller c, long parent, String name, int mode, int umask) throws FsException {
+    public Entry mkdir(Caller c, long parent, Name name, int mode, int umask) throws FsException {
         checkWritable();
-        checkName(name, false);
         int perm = mode & ~umask & 07777;
-        return makeNode(c, parent, name, perm, pfd -> PosixFiles.mkdirat(pfd, name, perm));
+        return makeNode(c, parent, name, FileType.S_IFDIR, perm, false, pfd -> PosixFiles.mkdirat(pfd, name, perm));
     }
 
     @Override
-    public Entry symlink(Caller c, long parent, String name, String target) throws FsException {
+    public Entry symlink(Caller c, long parent, Name name, byte[] target) throws FsException {
         checkWritable();
-        checkName(name, false);
-        return makeNode(c, parent, name, 0777, pfd -> PosixFiles.symlinkat(target, pfd, name));
+        return makeNode(c, parent, name, FileType.S_IFLNK, 0777, false, pfd -> PosixFiles.symlinkat(target, pfd, name));
     }
 
     private interface Maker {
         void make(int parentFd) throws SysException;
     }
 
-    private Entry makeNode(Caller c, long parent, String name, int perm, Maker maker) throws FsException {
+    private Entry makeNode(Caller c, long parent, Name name, int type, int perm, boolean needsRoot, Maker maker)
+            throws FsException {
         Node p = node(parent);
-        try (Lease pl = p.lease(this)) {
-            maker.make(pl.fd);
-            int fd = openChild(pl.fd, name);
+        try (Lease pl = p.lease(mounts)) {
+            if (!creds.switches()) {
+                Access.checkCreate(c, dirAttr(pl.fd));
+                if (needsRoot && !c.isRoot()) throw FsException.of(Errno.EPERM); // CAP_MKNOD
+            }
+            int fd = creds.as(c, () -> {
+                maker.make(pl.fd);
+                return jail.openChild(pl.fd, name);
+            });
             Stat st;
             try {
-                st = PosixFiles.fstat(fd);
-                adopt(c, pl.fd, fd, st, perm);
-                st = PosixFiles.fstat(fd);
-            } catch (SysException | FsException e) {
+                st = fstat(fd);
+                restoreUmaskBits(fd, st, type, perm, ownerFor(c));
+                st = fstat(fd);
+            } catch (SysException e) {
                 Libc.closeQuietly(fd);
                 throw e;
             }
@@ -701,91 +608,144 @@ public final class PassthroughFileSystem implements FileSystem {
     }
 
     @Override
-    public Entry link(Caller c, long ino, long newParent, String newName) throws FsException {
+    public Entry link(Caller c, long ino, long newParent, Name newName) throws FsException {
         checkWritable();
-        checkName(newName, false);
         Node n = node(ino), np = node(newParent);
-        try (Lease l = n.lease(this); Lease pl = np.lease(this)) {
-            try {
-                PosixFiles.linkat(l.fd, "", pl.fd, newName, AT_EMPTY_PATH); // needs CAP_DAC_READ_SEARCH
-            } catch (SysException e) {
-                if (e.errno() != Errno.ENOENT && e.errno() != Errno.EPERM) throw e;
-                // Without the capability: link through the magic link (lands on the inode we hold).
-                PosixFiles.linkat(procSelfFd, l.procName(), pl.fd, newName, PosixFiles.AT_SYMLINK_FOLLOW);
+        try (Lease l = n.lease(mounts); Lease pl = np.lease(mounts)) {
+            if (!creds.switches()) {
+                Access.checkCreate(c, dirAttr(pl.fd));
+                checkHardlinkSource(c, attr(fstat(l.fd)));
             }
-            Stat st = PosixFiles.fstat(l.fd);
-            synchronized (table) {
-                if (n.freed) throw FsException.of(Errno.ESTALE);
-                n.lookups++;
-                rememberName(n, new NameKey(newParent, newName));
-            }
+            creds.run(c, () -> {
+                if (!creds.switchesFor(c) && daemonUid == 0) {
+                    try {
+                        PosixFiles.linkat(l.fd, EMPTY_PATH, pl.fd, newName, AT_EMPTY_PATH); // CAP_DAC_READ_SEARCH
+                        return;
+                    } catch (SysException e) {
+                        if (e.errno() != Errno.ENOENT && e.errno() != Errno.EPERM) throw e;
+                    }
+                }
+                // Through the magic link (lands on the inode we hold, a symlink included): the
+                // host checks the caller's rights on the source (protected_hardlinks) itself.
+                PosixFiles.linkat(jail.procSelfFd, l.procName(), pl.fd, newName, PosixFiles.AT_SYMLINK_FOLLOW);
+            });
+            Stat st = fstat(l.fd);
+            if (!store.addLookup(n, newParent, newName)) throw FsException.of(Errno.ESTALE);
             n.snapshot = st;
-            return policy.entry(n.id, 0, attr(st));
+            return policy.entry(n.ino(), n.generation(), attr(st));
         } catch (SysException e) {
             throw fx(e);
         }
     }
 
-    @Override
-    public void unlink(Caller c, long parent, String name) throws FsException {
-        remove(parent, name, 0);
+    /** The checking path's may_linkat: owner, or a plain file one may read and write (protected_hardlinks). */
+    private static void checkHardlinkSource(Caller c, Attr a) throws FsException {
+        if (!HostFeatures.PROTECTED_HARDLINKS || Access.isOwnerOrRoot(c, a.uid())) return;
+        int mode = a.mode();
+        boolean safe = a.isRegular() && (mode & FileType.S_ISUID) == 0
+                && (mode & (FileType.S_ISGID | 0010)) != (FileType.S_ISGID | 0010)
+                && Access.allowed(c, a, Access.R | Access.W);
+        if (!safe) throw FsException.of(Errno.EPERM);
     }
 
     @Override
-    public void rmdir(Caller c, long parent, String name) throws FsException {
-        remove(parent, name, PosixFiles.AT_REMOVEDIR);
+    public void unlink(Caller c, long parent, Name name) throws FsException {
+        remove(c, parent, name, 0);
     }
 
-    private void remove(long parent, String name, int flags) throws FsException {
+    @Override
+    public void rmdir(Caller c, long parent, Name name) throws FsException {
+        remove(c, parent, name, PosixFiles.AT_REMOVEDIR);
+    }
+
+    private void remove(Caller c, long parent, Name name, int flags) throws FsException {
         checkWritable();
-        checkName(name, false);
         Node p = node(parent);
-        try (Lease pl = p.lease(this)) {
-            PosixFiles.unlinkat(pl.fd, name, flags);
+        try (Lease pl = p.lease(mounts)) {
+            if (!creds.switches()) {
+                Attr dir = dirAttr(pl.fd);
+                Access.check(c, dir, Access.W | Access.X);
+                Stat victim = PosixFiles.statx(pl.fd, name, AT_SYMLINK_NOFOLLOW, STATX_MASK);
+                Access.checkSticky(c, dir, attr(victim));
+            }
+            pinBeforeRemoval(parent, name);
+            creds.run(c, () -> PosixFiles.unlinkat(pl.fd, name, flags));
         } catch (SysException e) {
             throw fx(e);
         }
-        synchronized (table) {
-            forgetName(new NameKey(parent, name));
+        store.forgetName(parent, name);
+    }
+
+    /**
+     * Handle mode: an inode that loses its last name cannot be opened by handle any more, but the
+     * SPI keeps it valid while referenced. So a referenced, unpinned node whose name we are about to
+     * remove (unlink, rmdir, rename over it) is pinned by an O_PATH descriptor first. Names removed
+     * by the host itself cannot be caught this way (the documented price of handles).
+     */
+    private void pinBeforeRemoval(long parent, Name name) {
+        if (!handles.inUse()) return;
+        Node victim = store.named(parent, name);
+        if (victim == null || victim.pinned() || victim.handle == null) return;
+        try (Lease l = victim.lease(mounts)) {
+            int fd = jail.opathOf(l.fd);
+            if (!victim.pin(fd)) Libc.closeQuietly(fd);
+        } catch (FsException | SysException e) {
+            // already gone: nothing to keep
         }
     }
 
     @Override
-    public void rename(Caller c, long parent, String name, long newParent, String newName, int flags)
+    public void rename(Caller c, long parent, Name name, long newParent, Name newName, int flags)
             throws FsException {
         checkWritable();
-        checkName(name, false);
-        checkName(newName, false);
         Node p = node(parent), np = node(newParent);
-        try (Lease pl = p.lease(this); Lease npl = np.lease(this)) {
+        try (Lease pl = p.lease(mounts); Lease npl = np.lease(mounts)) {
+            if (!creds.switches()) {
+                Attr od = dirAttr(pl.fd), nd = dirAttr(npl.fd);
+                Access.checkLookup(c, od);
+                Access.checkLookup(c, nd);
+                Stat source = PosixFiles.statx(pl.fd, name, AT_SYMLINK_NOFOLLOW, STATX_MASK);
+                Stat target = statOrNull(npl.fd, newName);
+                Access.checkRename(c, od, attr(source), nd, target == null ? null : attr(target),
+                        (flags & RENAME_EXCHANGE) != 0);
+            }
+            if ((flags & RENAME_EXCHANGE) == 0) pinBeforeRemoval(newParent, newName);
             // SPI flag values are the kernel's RENAME_* values.
-            PosixFiles.renameat2(pl.fd, name, npl.fd, newName, flags);
+            creds.run(c, () -> PosixFiles.renameat2(pl.fd, name, npl.fd, newName, flags));
         } catch (SysException e) {
             throw fx(e);
         }
-        synchronized (table) {
-            NameKey from = new NameKey(parent, name), to = new NameKey(newParent, newName);
-            Node moved = names.get(from), other = names.get(to);
-            forgetName(from);
-            forgetName(to);
-            if (moved != null) rememberName(moved, to);
-            if ((flags & RENAME_EXCHANGE) != 0 && other != null) rememberName(other, from);
-        }
+        store.renamed(parent, name, newParent, newName, (flags & RENAME_EXCHANGE) != 0);
     }
 
     // ------------------------------------------------------------------ files
 
-    /** Open flags for the host: no creation/follow semantics; writeback caching needs read access and no O_APPEND. */
+    /** Open flags for the host: no creation/follow semantics; writeback caching computes appends itself. */
     private int hostFlags(int flags) {
-        int f = flags & ~(Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOCTTY | Libc.O_NOFOLLOW | Libc.O_DIRECT
-                | Libc.O_PATH);
-        if (opts.mode() == CacheMode.EXCLUSIVE) {
-            // With writeback caching the kernel reads pages of files opened write-only and computes
-            // append offsets itself (virtiofsd does the same).
-            if ((f & Libc.O_ACCMODE) == Libc.O_WRONLY) f = (f & ~Libc.O_ACCMODE) | Libc.O_RDWR;
-            f &= ~Libc.O_APPEND;
+        int f = flags & ~(OpenFlags.O_CREAT | OpenFlags.O_EXCL | OpenFlags.O_NOCTTY | OpenFlags.O_NOFOLLOW
+                | OpenFlags.O_DIRECT | OpenFlags.O_PATH);
+        if (opts.mode() == CacheMode.EXCLUSIVE) f &= ~OpenFlags.O_APPEND; // the kernel computes append offsets
+        return f | OpenFlags.O_CLOEXEC;
+    }
+
+    /**
+     * With writeback caching (EXCLUSIVE) the kernel reads pages of files opened write-only, so such
+     * a descriptor is replaced by a read-write one, opened as the daemon after the caller's own open
+     * passed the host's check (as the caller it would need read permission the caller may lack).
+     * Returns the descriptor to use; {@code hostFlags[0]} is updated to its flags.
+     */
+    private int widen(int fd, int[] hostFlags) {
+        int hf = hostFlags[0];
+        if (opts.mode() != CacheMode.EXCLUSIVE || (hf & OpenFlags.O_ACCMODE) != OpenFlags.O_WRONLY) return fd;
+        int rw = (hf & ~(OpenFlags.O_ACCMODE | OpenFlags.O_TRUNC)) | OpenFlags.O_RDWR;
+        try {
+            int nfd = jail.reopen(Node.fdName(fd), rw);
+            Libc.closeQuietly(fd);
+            hostFlags[0] = rw;
+            return nfd;
+        } catch (SysException e) {
+            return fd; // the daemon may not read it either (checking path): stay write-only
         }
-        return f | Libc.O_CLOEXEC;
     }
 
     private void checkOpenable(Node n) throws FsException {
@@ -801,15 +761,11 @@ public final class PassthroughFileSystem implements FileSystem {
     }
 
     private Opened register(Node n, int fd, int flags, boolean dir, boolean keepCache) throws FsException {
-        synchronized (table) {
-            if (n.freed) {
-                Libc.closeQuietly(fd);
-                throw FsException.of(Errno.ESTALE);
-            }
-            n.opens++;
+        if (!store.opened(n)) {
+            Libc.closeQuietly(fd);
+            throw FsException.of(Errno.ESTALE);
         }
-        long fh = nextFh.getAndIncrement();
-        files.put(fh, new OpenFile(n, fd, flags, dir ? new PosixFiles.DirBuffer(32 * 1024) : null));
+        long fh = files.add(new OpenFile(n, fd, flags, dir ? new PosixFiles.DirBuffer(32 * 1024) : null));
         if (dir) return policy.dir(fh);
         int oflags = policy.fileOpenFlags();
         if (!keepCache) oflags &= ~Opened.KEEP_CACHE;
@@ -821,64 +777,172 @@ public final class PassthroughFileSystem implements FileSystem {
     public Opened open(Caller c, long ino, int flags) throws FsException {
         Node n = node(ino);
         checkOpenable(n);
-        if (opts.readOnly() && ((flags & Libc.O_ACCMODE) != Libc.O_RDONLY || (flags & Libc.O_TRUNC) != 0)) {
+        if (opts.readOnly() && (OpenFlags.writes(flags) || (flags & OpenFlags.O_TRUNC) != 0)) {
             throw FsException.of(Errno.EROFS);
         }
-        int hf = hostFlags(flags);
-        int fd = reopen(n, hf);
+        int[] hf = {hostFlags(flags)};
+        int fd;
+        try (Lease l = n.lease(mounts)) {
+            if (!creds.switches()) Access.checkOpen(c, attr(fstat(l.fd)), flags);
+            fd = creds.as(c, () -> jail.reopen(l.procName(), hf[0]));
+        } catch (SysException e) {
+            throw fx(e);
+        }
+        fd = widen(fd, hf);
         boolean changed, setId;
         try {
-            PosixFiles.Stat st = PosixFiles.fstat(fd);
+            Stat st = fstat(fd);
             changed = revalidate(n, st);
             setId = (st.mode() & (FileType.S_ISUID | FileType.S_ISGID)) != 0;
         } catch (SysException e) {
             Libc.closeQuietly(fd);
             throw fx(e);
         }
-        if ((flags & Libc.O_TRUNC) != 0) n.localChange = true;
-        Opened o = register(n, fd, hf, false, !changed);
-        // FUSE passthrough writes reach the host with our (root) credentials, which never clear
+        if ((flags & OpenFlags.O_TRUNC) != 0) n.localChange = true;
+        Opened o = register(n, fd, hf[0], false, !changed);
+        // FUSE passthrough writes reach the host with the daemon's credentials, which never clear
         // set-id bits. A non-root writer of a set-id file therefore writes through the daemon,
-        // which clears them (WRITE_KILL_SUIDGID). Such files are rare; everything else keeps passthrough.
-        if (setId && !c.isRoot() && (flags & Libc.O_ACCMODE) != Libc.O_RDONLY && o.backingFd() >= 0) {
-            o = new Opened(o.fh(), o.flags(), -1);
-        }
+        // which writes as the caller (the host clears them). Such files are rare; everything else
+        // keeps passthrough.
+        if (setId && !c.isRoot() && OpenFlags.writes(flags) && o.backingFd() >= 0) o = o.withoutBacking();
         return o;
     }
 
     @Override
-    public Created create(Caller c, long parent, String name, int mode, int flags, int umask) throws FsException {
+    public Created create(Caller c, long parent, Name name, int mode, int flags, int umask) throws FsException {
         checkWritable();
-        checkName(name, false);
         Node p = node(parent);
         int perm = mode & ~umask & 07777;
-        int hf = hostFlags(flags) | Libc.O_NOFOLLOW; // a planted symlink must not redirect the create
-        try (Lease pl = p.lease(this)) {
+        boolean excl = (flags & OpenFlags.O_EXCL) != 0;
+        // What open(2) answers for "." and "..": never resolved here (".." of the root is outside).
+        if (name.isDotOrDotDot()) throw FsException.of(excl ? Errno.EEXIST : Errno.EISDIR);
+        int[] hf = {hostFlags(flags) | OpenFlags.O_NOFOLLOW}; // a planted symlink must not redirect the create
+        try (Lease pl = p.lease(mounts)) {
+            boolean[] made = {false};
             int fd;
-            boolean made;
-            try {
-                fd = PosixFiles.openat(pl.fd, name, hf | Libc.O_CREAT | Libc.O_EXCL, perm);
-                made = true;
-            } catch (SysException e) {
-                if (e.errno() != Errno.EEXIST || (flags & Libc.O_EXCL) != 0) throw e;
-                fd = PosixFiles.openat(pl.fd, name, hf, 0); // exists: open it, do not adopt it
-                made = false;
+            if (creds.switches()) {
+                fd = creds.as(c, () -> createOrOpen(pl.fd, name, hf[0], perm, excl, made));
+            } else {
+                fd = checkedCreateOrOpen(c, pl.fd, name, hf[0], perm, flags, made);
             }
             int opath = -1;
             try {
-                Stat st = PosixFiles.fstat(fd);
-                if (!st.isRegular()) throw FsException.of(st.isDir() ? Errno.EISDIR : Errno.EACCES);
-                opath = PosixFiles.openat(procSelfFd, Integer.toString(fd), Libc.O_PATH | Libc.O_CLOEXEC, 0);
-                if (made) {
-                    adopt(c, pl.fd, opath, st, perm);
-                    st = PosixFiles.fstat(fd);
+                Stat st = fstat(fd);
+                if (made[0]) {
+                    int missing = perm & daemonUmask & ~st.mode() & 0777;
+                    if (missing != 0) PosixFiles.fchmod(fd, (st.mode() | missing) & 07777);
+                    st = fstat(fd);
                 }
+                fd = widen(fd, hf);
+                opath = jail.opathOf(fd);
                 int o = opath;
                 opath = -1;
                 Entry e = entryFor(parent, name, o, st);
                 Node n = node(e.ino());
                 n.snapshot = st;
-                Opened op = register(n, fd, hf, false, true);
+                Opened op = register(n, fd, hf[0], false, true);
+                fd = -1;
+                return new Created(e, op);
+            } catch (SysException | FsException | RuntimeException e) {
+                Libc.closeQuietly(fd);
+                Libc.closeQuietly(opath);
+                throw e;
+            }
+        } catch (SysException e) {
+            throw fx(e);
+        }
+    }
+
+    /** As the caller: create the name, or open the regular file already there (not O_EXCL). */
+    private int createOrOpen(int dirfd, Name name, int hf, int perm, boolean excl, boolean[] made)
+            throws SysException {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                int fd = PosixFiles.openat(dirfd, name, hf | OpenFlags.O_CREAT | OpenFlags.O_EXCL, perm);
+                made[0] = true;
+                return fd;
+            } catch (SysException e) {
+                if (e.errno() != Errno.EEXIST || excl) throw e;
+            }
+            int fd = openExisting(dirfd, name, hf, attempt < 3);
+            if (fd >= 0) return fd;
+        }
+    }
+
+    /**
+     * Opens the regular file {@code name} (looked at through O_PATH first, so a FIFO or device is
+     * never opened). Returns -1 if it vanished and {@code retry} is allowed.
+     */
+    private int openExisting(int dirfd, Name name, int hf, boolean retry) throws SysException {
+        int opath;
+        try {
+            opath = jail.openChild(dirfd, name);
+        } catch (SysException e) {
+            if (e.errno() == Errno.ENOENT && retry) return -1; // removed meanwhile: create again
+            throw e;
+        }
+        try {
+            Stat st = fstat(opath);
+            if (!st.isRegular()) {
+                throw new SysException("create", name, st.isDir() ? Errno.EISDIR
+                        : st.isSymlink() ? Errno.ELOOP : Errno.EACCES);
+            }
+            return jail.reopen(Node.fdName(opath), hf);
+        } finally {
+            Libc.closeQuietly(opath);
+        }
+    }
+
+    /** The checking path of {@link #createOrOpen}: Access decides (lookup, then create or open), the daemon acts. */
+    private int checkedCreateOrOpen(Caller c, int dirfd, Name name, int hf, int perm, int flags, boolean[] made)
+            throws SysException, FsException {
+        Attr dir = dirAttr(dirfd);
+        Access.checkLookup(c, dir);
+        boolean excl = (flags & OpenFlags.O_EXCL) != 0;
+        for (int attempt = 0; ; attempt++) {
+            Stat existing = statOrNull(dirfd, name);
+            if (existing == null) {
+                Access.checkCreate(c, dir);
+                try {
+                    int fd = PosixFiles.openat(dirfd, name, hf | OpenFlags.O_CREAT | OpenFlags.O_EXCL, perm);
+                    made[0] = true;
+                    return fd;
+                } catch (SysException e) {
+                    if (e.errno() != Errno.EEXIST || excl || attempt >= 3) throw e;
+                    continue; // appeared meanwhile: open it instead
+                }
+            }
+            if (excl) throw FsException.of(Errno.EEXIST);
+            if (existing.isRegular()) Access.checkOpen(c, attr(existing), flags);
+            int fd = openExisting(dirfd, name, hf, attempt < 3);
+            if (fd >= 0) return fd;
+        }
+    }
+
+    @Override
+    public Created tmpfile(Caller c, long parent, int mode, int flags, int umask) throws FsException {
+        checkWritable();
+        if (!features.contains(Feature.TMPFILE)) throw FsException.of(Errno.EOPNOTSUPP);
+        Node p = node(parent);
+        int perm = mode & ~umask & 07777;
+        int[] hf = {hostFlags(flags)};
+        if ((hf[0] & OpenFlags.O_ACCMODE) == OpenFlags.O_RDONLY) hf[0] |= OpenFlags.O_RDWR; // O_TMPFILE needs write access
+        try (Lease pl = p.lease(mounts)) {
+            if (!creds.switches()) Access.checkCreate(c, dirAttr(pl.fd));
+            int fd = creds.as(c, () -> PosixFiles.openat(pl.fd, Name.DOT, hf[0] | OpenFlags.O_TMPFILE, perm));
+            int opath = -1;
+            try {
+                Stat st = fstat(fd);
+                int missing = perm & daemonUmask & ~st.mode() & 0777;
+                if (missing != 0) PosixFiles.fchmod(fd, (st.mode() | missing) & 07777);
+                fd = widen(fd, hf);
+                opath = jail.opathOf(fd);
+                st = fstat(fd);
+                int o = opath;
+                opath = -1;
+                Entry e = entryFor(parent, null, o, st);
+                Opened op = register(node(e.ino()), fd, hf[0], false, true);
+                fd = -1;
                 return new Created(e, op);
             } catch (SysException | FsException | RuntimeException e) {
                 Libc.closeQuietly(fd);
@@ -891,42 +955,8 @@ public final class PassthroughFileSystem implements FileSystem {
     }
 
     @Override
-    public Created tmpfile(Caller c, long parent, int mode, int flags, int umask) throws FsException {
-        checkWritable();
-        Node p = node(parent);
-        int perm = mode & ~umask & 07777;
-        int hf = hostFlags(flags);
-        if ((hf & Libc.O_ACCMODE) == Libc.O_RDONLY) hf |= Libc.O_RDWR; // O_TMPFILE needs write access
-        try (Lease pl = p.lease(this)) {
-            int fd = PosixFiles.openat(pl.fd, ".", hf | Libc.O_TMPFILE, perm);
-            int opath = -1;
-            try {
-                opath = PosixFiles.openat(procSelfFd, Integer.toString(fd), Libc.O_PATH | Libc.O_CLOEXEC, 0);
-                adopt(c, pl.fd, opath, PosixFiles.fstat(fd), perm);
-                Stat st = PosixFiles.fstat(fd);
-                int o = opath;
-                opath = -1;
-                Entry e = entryFor(parent, null, o, st);
-                return new Created(e, register(node(e.ino()), fd, hf, false, true));
-            } catch (SysException | FsException | RuntimeException e) {
-                Libc.closeQuietly(fd);
-                Libc.closeQuietly(opath);
-                throw e;
-            }
-        } catch (SysException e) {
-            throw fx(e);
-        }
-    }
-
-    private OpenFile file(long fh) throws FsException {
-        OpenFile f = files.get(fh);
-        if (f == null) throw new FsException(Errno.EBADF, "unknown handle " + fh);
-        return f;
-    }
-
-    @Override
     public int read(Caller c, long ino, long fh, long offset, ByteBuffer dst) throws FsException {
-        OpenFile f = file(fh);
+        OpenFile f = files.get(fh);
         try {
             return PosixFiles.pread(f.fd, dst, offset);
         } catch (SysException e) {
@@ -937,12 +967,21 @@ public final class PassthroughFileSystem implements FileSystem {
     @Override
     public int write(Caller c, long ino, long fh, long offset, ByteBuffer src, int writeFlags) throws FsException {
         checkWritable();
-        OpenFile f = file(fh);
+        OpenFile f = files.get(fh);
         f.node.localChange = true;
+        Stat snap = f.node.snapshot;
+        boolean setId = snap != null && snap.isRegular() && (snap.mode() & (FileType.S_ISUID | FileType.S_ISGID)) != 0;
         try {
-            int n = PosixFiles.pwrite(f.fd, src, offset);
+            int n;
+            // The host clears set-id bits on a write only if the writer lacks CAP_FSETID: write as
+            // the caller when it matters (the rare set-id file), as the daemon otherwise.
+            if (setId && !c.isRoot() && creds.switchesFor(c)) {
+                n = creds.as(c, () -> PosixFiles.pwrite(f.fd, src, offset));
+            } else {
+                n = PosixFiles.pwrite(f.fd, src, offset);
+            }
             if ((writeFlags & WRITE_KILL_SUIDGID) != 0) {
-                try (Lease l = f.node.lease(this)) {
+                try (Lease l = f.node.lease(mounts)) {
                     killSuidGid(l);
                 }
             }
@@ -954,8 +993,12 @@ public final class PassthroughFileSystem implements FileSystem {
 
     @Override
     public void flush(Caller c, long ino, long fh, long lockOwner) throws FsException {
-        OpenFile f = files.get(fh);
-        if (f == null) return;
+        OpenFile f;
+        try {
+            f = files.get(fh);
+        } catch (FsException gone) {
+            return;
+        }
         // close() of a duplicate gives the host file system its close-time work (NFS flushes, lock
         // release) without losing our descriptor, as virtiofsd does.
         try {
@@ -968,28 +1011,15 @@ public final class PassthroughFileSystem implements FileSystem {
     @Override
     public void release(long ino, long fh, int flags) {
         OpenFile f = files.remove(fh);
-        if (f != null) closeOpenFile(f);
-    }
-
-    private void closeOpenFile(OpenFile f) {
-        Libc.closeQuietly(f.fd);
-        if (f.dirBuf != null) {
-            synchronized (f) {
-                f.dirBuf.close();
-            }
-        }
-        Node dead;
-        synchronized (table) {
-            f.node.opens--;
-            dead = maybeFree(f.node);
-        }
-        release(dead);
+        if (f == null) return;
+        f.close();
+        release(store.closed(f.node));
     }
 
     @Override
     public void fsync(Caller c, long ino, long fh, boolean datasync) throws FsException {
         try {
-            PosixFiles.fsync(file(fh).fd, datasync);
+            PosixFiles.fsync(files.get(fh).fd, datasync);
         } catch (SysException e) {
             throw fx(e);
         }
@@ -998,7 +1028,7 @@ public final class PassthroughFileSystem implements FileSystem {
     @Override
     public void fallocate(Caller c, long ino, long fh, int mode, long offset, long length) throws FsException {
         checkWritable();
-        OpenFile f = file(fh);
+        OpenFile f = files.get(fh);
         f.node.localChange = true;
         try {
             PosixFiles.fallocate(f.fd, mode, offset, length); // SPI mode bits are the kernel's FALLOC_FL_*
@@ -1011,7 +1041,7 @@ public final class PassthroughFileSystem implements FileSystem {
     public long lseek(Caller c, long ino, long fh, long offset, int whence) throws FsException {
         if (whence != SEEK_DATA && whence != SEEK_HOLE) throw FsException.of(Errno.EINVAL);
         try {
-            return PosixFiles.lseek(file(fh).fd, offset, whence);
+            return PosixFiles.lseek(files.get(fh).fd, offset, whence);
         } catch (SysException e) {
             throw fx(e);
         }
@@ -1021,7 +1051,7 @@ public final class PassthroughFileSystem implements FileSystem {
     public long copyFileRange(Caller c, long inoIn, long fhIn, long offIn, long inoOut, long fhOut, long offOut,
                               long len, int flags) throws FsException {
         checkWritable();
-        OpenFile in = file(fhIn), out = file(fhOut);
+        OpenFile in = files.get(fhIn), out = files.get(fhOut);
         out.node.localChange = true;
         try {
             return PosixFiles.copyFileRange(in.fd, offIn, out.fd, offOut, len, flags);
@@ -1036,14 +1066,25 @@ public final class PassthroughFileSystem implements FileSystem {
     public Opened opendir(Caller c, long ino, int flags) throws FsException {
         Node n = node(ino);
         if (!n.isDir()) throw FsException.of(Errno.ENOTDIR);
-        int fd = reopen(n, Libc.O_RDONLY | Libc.O_DIRECTORY);
-        return register(n, fd, Libc.O_RDONLY, true, false);
+        int fd;
+        try (Lease l = n.lease(mounts)) {
+            if (!creds.switches()) Access.check(c, attr(fstat(l.fd)), Access.R);
+            fd = creds.as(c, () -> jail.reopen(l.procName(), OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY));
+        } catch (SysException e) {
+            throw fx(e);
+        }
+        return register(n, fd, OpenFlags.O_RDONLY, true, false);
+    }
+
+    private OpenFile dir(long fh) throws FsException {
+        OpenFile f = files.get(fh);
+        if (f.dirBuf == null) throw FsException.of(Errno.ENOTDIR);
+        return f;
     }
 
     @Override
     public void readdir(Caller c, long ino, long fh, long cookie, DirSink sink) throws FsException {
-        OpenFile f = file(fh);
-        if (f.dirBuf == null) throw FsException.of(Errno.ENOTDIR);
+        OpenFile f = dir(fh);
         synchronized (f) {
             try {
                 // Seek to the cookie every time: stateless, so a listing resumed after a full reply
@@ -1057,6 +1098,67 @@ public final class PassthroughFileSystem implements FileSystem {
             } catch (SysException e) {
                 throw fx(e);
             }
+        }
+    }
+
+    /**
+     * Lists and looks up in one pass: each name is resolved relative to the open directory's own
+     * descriptor while listing (no second walk from the parent node). The caller's search
+     * permission on the directory is checked once; without it names come without entries, as a
+     * lookup would fail for each of them.
+     */
+    @Override
+    public void readdirplus(Caller c, long ino, long fh, long cookie, DirPlusSink sink) throws FsException {
+        OpenFile f = dir(fh);
+        boolean searchable;
+        try {
+            if (creds.switches()) {
+                searchable = true;
+                try {
+                    creds.run(c, () -> PosixFiles.faccessat(f.fd, EMPTY_PATH, Access.X, AT_EMPTY_PATH | AT_EACCESS));
+                } catch (SysException e) {
+                    if (e.errno() != Errno.EACCES) throw e;
+                    searchable = false;
+                }
+            } else {
+                searchable = Access.allowed(c, attr(fstat(f.fd)), Access.X);
+            }
+        } catch (SysException e) {
+            throw fx(e);
+        }
+        synchronized (f) {
+            try {
+                PosixFiles.lseek(f.fd, cookie, PosixFiles.SEEK_SET);
+                for (List<Dirent> batch; !(batch = PosixFiles.getdents64(f.fd, f.dirBuf)).isEmpty(); ) {
+                    for (Dirent d : batch) {
+                        Entry e = null;
+                        if (searchable && !d.name().isDotOrDotDot()) e = lookupIn(f, ino, d.name());
+                        if (!sink.add(d.name(), e != null ? e.ino() : d.ino(), d.type(), d.off(), e)) {
+                            if (e != null) forget(e.ino(), 1);
+                            return;
+                        }
+                    }
+                }
+            } catch (SysException e) {
+                throw fx(e);
+            }
+        }
+    }
+
+    /** One name of an open directory, as the daemon (search permission was checked); null if gone. */
+    private Entry lookupIn(OpenFile dir, long ino, Name name) {
+        try {
+            int fd = jail.openChild(dir.fd, name);
+            Stat st;
+            try {
+                st = fstat(fd);
+            } catch (SysException e) {
+                Libc.closeQuietly(fd);
+                throw e;
+            }
+            return entryFor(ino, name, fd, st);
+        } catch (SysException | FsException e) {
+            return null; // removed or replaced since it was listed
         }
     }
 
@@ -1074,8 +1176,9 @@ public final class PassthroughFileSystem implements FileSystem {
 
     @Override
     public StatFs statfs(Caller c, long ino) throws FsException {
-        Node n = byId.getOrDefault(ino, rootNode);
-        try (Lease l = n.lease(this)) {
+        Node n = store.get(ino);
+        if (n == null || n.freed) n = store.root();
+        try (Lease l = n.lease(mounts)) {
             PosixFiles.FsStat s = PosixFiles.fstatfs(l.fd);
             return new StatFs(s.blocks(), s.bfree(), s.bavail(), s.files(), s.ffree(), (int) s.bsize(),
                     (int) s.namelen(), (int) s.frsize());
@@ -1084,157 +1187,74 @@ public final class PassthroughFileSystem implements FileSystem {
         }
     }
 
-    /** Mode-bit check for the caller (owner, group, other; supplementary groups are not known). */
+    /** access(2) as the host answers it for the caller (ACLs included), or by Access when not switching. */
     @Override
     public void access(Caller c, long ino, int mask) throws FsException {
-        Node n = node(ino);
-        Stat st;
-        try (Lease l = n.lease(this)) {
-            st = fstat(l.fd);
-        }
-        if ((mask & 2) != 0 && opts.readOnly()) throw FsException.of(Errno.EROFS);
-        int m = st.mode();
-        if (c.isRoot()) {
-            // root may do anything but execute a file nobody may execute
-            if ((mask & 1) != 0 && !FileType.isDir(m) && (m & 0111) == 0) throw FsException.of(Errno.EACCES);
+        if (!creds.switches()) {
+            FileSystem.super.access(c, ino, mask);
             return;
         }
-        int bits = c.uid() == st.uid() ? (m >> 6) & 7 : c.gid() == st.gid() ? (m >> 3) & 7 : m & 7;
-        if ((mask & 7 & ~bits) != 0) throw FsException.of(Errno.EACCES);
+        if ((mask & Access.W) != 0 && opts.readOnly()) throw FsException.of(Errno.EROFS);
+        try (Lease l = node(ino).lease(mounts)) {
+            creds.run(c, () -> PosixFiles.faccessat(l.fd, EMPTY_PATH, mask & 7, AT_EMPTY_PATH | AT_EACCESS));
+        } catch (SysException e) {
+            throw fx(e);
+        }
     }
 
-    /**
-     * xattrs go through "/proc/self/fd/N" with the following variants: the magic link lands on the
-     * inode we hold (a symlink included, without following it further), so no path is involved.
-     */
-    private static String proc(Lease l) {
-        return "/proc/self/fd/" + l.fd;
-    }
+    // xattrs go through "/proc/self/fd/N" (PosixFiles.*Of): the magic link lands on the inode we
+    // hold, a symlink included, without following it further, so no path is involved.
 
     @Override
-    public void setxattr(Caller c, long ino, String name, byte[] value, int flags) throws FsException {
+    public void setxattr(Caller c, long ino, XattrName name, byte[] value, int flags) throws FsException {
         checkWritable();
-        try (Lease l = node(ino).lease(this)) {
-            PosixFiles.setxattr(proc(l), name, value, flags, true);
+        try (Lease l = node(ino).lease(mounts)) {
+            if (!creds.switches()) Access.checkXattr(c, attr(fstat(l.fd)), name, true);
+            creds.run(c, () -> PosixFiles.setxattrOf(l.fd, name, value, flags));
         } catch (SysException e) {
             throw fx(e);
         }
     }
 
     @Override
-    public byte[] getxattr(Caller c, long ino, String name) throws FsException {
-        try (Lease l = node(ino).lease(this)) {
-            return PosixFiles.getxattr(proc(l), name, true);
+    public byte[] getxattr(Caller c, long ino, XattrName name) throws FsException {
+        try (Lease l = node(ino).lease(mounts)) {
+            if (!creds.switches()) Access.checkXattr(c, attr(fstat(l.fd)), name, false);
+            return creds.as(c, () -> PosixFiles.getxattrOf(l.fd, name));
         } catch (SysException e) {
             throw fx(e);
         }
     }
 
     @Override
-    public List<String> listxattr(Caller c, long ino) throws FsException {
-        try (Lease l = node(ino).lease(this)) {
-            return PosixFiles.listxattr(proc(l), true);
-        } catch (SysException e) {
-            throw fx(e);
-        }
-    }
-
-    @Override
-    public void removexattr(Caller c, long ino, String name) throws FsException {
-        checkWritable();
-        try (Lease l = node(ino).lease(this)) {
-            PosixFiles.removexattr(proc(l), name, true);
-        } catch (SysException e) {
-            throw fx(e);
-        }
-    }
-
-    @Override
-    public boolean readOnly() {
-        return opts.readOnly();
-    }
-
-    // ------------------------------------------------------------------ inotify events (watcher thread)
-
-    /** The node under {@code name} in {@code dir}: a name we handed out, else identified by stat. */
-    private Node child(Node dir, String name, boolean mayStat) {
-        synchronized (table) {
-            Node n = names.get(new NameKey(dir.id, name));
-            if (n != null || !mayStat) return n;
-        }
-        try (Lease l = dir.lease(this)) {
-            Object key;
-            if (useHandles) {
+    public List<XattrName> listxattr(Caller c, long ino) throws FsException {
+        try (Lease l = node(ino).lease(mounts)) {
+            List<byte[]> raw = creds.as(c, () -> PosixFiles.listxattrOf(l.fd));
+            List<XattrName> out = new ArrayList<>(raw.size());
+            for (byte[] b : raw) {
+                XattrName x;
                 try {
-                    key = PosixFiles.nameToHandleAt(l.fd, name, 0);
-                } catch (SysException e) {
-                    Stat s = PosixFiles.statx(l.fd, name, AT_SYMLINK_NOFOLLOW,
-                            PosixFiles.STATX_BASIC_STATS | PosixFiles.STATX_MNT_ID);
-                    key = new InodeKey(s.dev(), s.ino(), s.mntId());
+                    x = XattrName.of(b);
+                } catch (FsException unrepresentable) {
+                    continue;
                 }
-            } else {
-                Stat s = PosixFiles.statx(l.fd, name, AT_SYMLINK_NOFOLLOW,
-                        PosixFiles.STATX_BASIC_STATS | PosixFiles.STATX_MNT_ID);
-                key = new InodeKey(s.dev(), s.ino(), s.mntId());
+                // The host filters for the caller when switching; as the daemon it shows everything.
+                if (creds.switches() || Access.listable(c, x)) out.add(x);
             }
-            synchronized (table) {
-                return byKey.get(key);
-            }
-        } catch (SysException | FsException e) {
-            return null; // gone again: nothing cached to drop
+            return out;
+        } catch (SysException e) {
+            throw fx(e);
         }
     }
 
-    void onEvent(Node dir, Inotify.Event e) {
-        Invalidations iv = inval;
-        if (e.name().isEmpty()) {
-            if (e.has(Inotify.IN_ATTRIB | Inotify.IN_MODIFY)) iv.inode(dir.id, -1, 0);
-            if (e.has(Inotify.IN_DELETE_SELF | Inotify.IN_MOVE_SELF)) {
-                iv.inode(dir.id, -1, 0);
-                List<NameKey> ks;
-                synchronized (table) {
-                    ks = new ArrayList<>(dir.names);
-                }
-                for (NameKey k : ks) iv.entry(k.parent(), k.name());
-            }
-            return;
+    @Override
+    public void removexattr(Caller c, long ino, XattrName name) throws FsException {
+        checkWritable();
+        try (Lease l = node(ino).lease(mounts)) {
+            if (!creds.switches()) Access.checkXattr(c, attr(fstat(l.fd)), name, true);
+            creds.run(c, () -> PosixFiles.removexattrOf(l.fd, name));
+        } catch (SysException e) {
+            throw fx(e);
         }
-        String name = e.name();
-        if (e.has(Inotify.IN_MODIFY | Inotify.IN_CLOSE_WRITE)) {
-            Node ch = child(dir, name, true);
-            if (ch != null) iv.inode(ch.id, 0, 0);
-        }
-        if (e.has(Inotify.IN_ATTRIB)) {
-            Node ch = child(dir, name, true);
-            if (ch != null) iv.inode(ch.id, -1, 0);
-        }
-        if (e.has(Inotify.IN_CREATE | Inotify.IN_MOVED_TO)) iv.entry(dir.id, name);
-        if (e.has(Inotify.IN_DELETE | Inotify.IN_MOVED_FROM)) {
-            Node ch;
-            synchronized (table) {
-                NameKey k = new NameKey(dir.id, name);
-                ch = names.get(k);
-                forgetName(k);
-            }
-            if (ch != null && e.has(Inotify.IN_DELETE)) {
-                iv.delete(dir.id, ch.id, name);
-            } else {
-                iv.entry(dir.id, name);
-                if (ch != null) iv.inode(ch.id, -1, 0); // ctime changed
-            }
-        }
-    }
-
-    /** Events were lost: drop everything the kernel may have cached. */
-    void onOverflow() {
-        Invalidations iv = inval;
-        List<Node> all;
-        List<NameKey> ks;
-        synchronized (table) {
-            all = new ArrayList<>(byId.values());
-            ks = new ArrayList<>(names.keySet());
-        }
-        for (Node n : all) iv.inode(n.id, 0, 0);
-        for (NameKey k : ks) iv.entry(k.parent(), k.name());
     }
 }

@@ -6,7 +6,8 @@ import io.strata.core.CacheMode;
  * How a {@link PassthroughFileSystem} serves its source directory.
  *
  * @param mode          cache mode of the mount (default SHARED: the host edits the tree too)
- * @param handles       how inodes are identified (default PREFER, see {@link Handles})
+ * @param handles       how inodes are identified (default NEVER, as the CLI and README say; see
+ *                      {@link Handles})
  * @param allowDev      open / create device nodes (default false: a guest able to create or open
  *                      /dev/sda-like nodes on the host owns the host)
  * @param passthroughIo in EXCLUSIVE / WRITETHROUGH, hand the frontend a backing fd for kernel
@@ -18,22 +19,26 @@ public record PassthroughOptions(CacheMode mode, Handles handles, boolean allowD
                                  boolean readOnly) {
 
     /**
-     * Inode identity. NEVER: every node pins its inode with an O_PATH fd, keyed by (dev, ino, mnt_id).
-     * PREFER: key by file handle (name_to_handle_at; the handle carries the inode generation, so a
-     * reused inode number can never match an old node) and do not hold an fd for non-directories, so
-     * host deletions free space and the fd count does not grow with the kernel's inode cache; falls
-     * back to NEVER when the file system cannot export handles or we lack CAP_DAC_READ_SEARCH for
-     * open_by_handle_at. MANDATORY: like PREFER but fails instead of falling back.
+     * Inode identity. NEVER (the default): every node pins its inode with an O_PATH fd, keyed by
+     * (dev, ino, mnt_id); an inode stays valid while a frontend references it, even after the host
+     * deletes its last name. PREFER: key by file handle (name_to_handle_at; the handle carries the
+     * inode generation, so a reused inode number can never match an old node) and do not hold an fd
+     * for non-directories, so host deletions free space and the fd count does not grow with the
+     * kernel's inode cache; the price is that a file deleted while it is referenced but not open
+     * answers ESTALE. PREFER falls back to NEVER when the source cannot export handles (EOPNOTSUPP,
+     * EOVERFLOW) or the daemon lacks CAP_DAC_READ_SEARCH for open_by_handle_at; an object on a
+     * file system below the source that cannot export handles is keyed as under NEVER. MANDATORY:
+     * like PREFER but fails instead of falling back.
      */
     public enum Handles { NEVER, PREFER, MANDATORY }
 
     public PassthroughOptions {
         if (mode == null) mode = CacheMode.SHARED;
-        if (handles == null) handles = Handles.PREFER;
+        if (handles == null) handles = Handles.NEVER;
     }
 
     public static PassthroughOptions defaults() {
-        return new PassthroughOptions(CacheMode.SHARED, Handles.PREFER, false, true, false);
+        return new PassthroughOptions(CacheMode.SHARED, Handles.NEVER, false, true, false);
     }
 
     public PassthroughOptions withMode(CacheMode m) {

@@ -1,10 +1,12 @@
 package io.strata.passthrough;
 
 import static io.strata.passthrough.Fixture.ROOT;
+import static io.strata.passthrough.Fixture.n;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.strata.core.Entry;
 import io.strata.core.FileSystem;
+import io.strata.core.Name;
 import io.strata.core.Opened;
 import io.strata.passthrough.PassthroughOptions.Handles;
 import io.strata.sys.Libc;
@@ -36,9 +38,9 @@ class ConcurrencyAndFallbackTest {
                 int seed = t;
                 fs.add(ex.submit(() -> {
                     for (int i = 0; i < 2000; i++) {
-                        String name = (i + seed) % 5 == 0 ? "d" : "f" + ((i * 7 + seed) % files);
+                        Name name = n((i + seed) % 5 == 0 ? "d" : "f" + ((i * 7 + seed) % files));
                         Entry e = f.fs.lookup(ROOT, FileSystem.ROOT, name);
-                        if (!name.equals("d")) {
+                        if (!name.equals(n("d"))) {
                             Opened o = f.fs.open(ROOT, e.ino(), Libc.O_RDONLY);
                             f.fs.release(e.ino(), o.fh(), 0);
                         }
@@ -64,8 +66,8 @@ class ConcurrencyAndFallbackTest {
             f.fs.setTestWatchLimit(2); // root + one more
             Files.createDirectory(f.src.resolve("a"));
             Files.createDirectory(f.src.resolve("b"));
-            Entry a = f.fs.lookup(ROOT, FileSystem.ROOT, "a");
-            Entry b = f.fs.lookup(ROOT, FileSystem.ROOT, "b");
+            Entry a = f.fs.lookup(ROOT, FileSystem.ROOT, n("a"));
+            Entry b = f.fs.lookup(ROOT, FileSystem.ROOT, n("b"));
             assertEquals(1, f.fs.unwatchedDirectories());
             assertEquals(0, b.entryTimeoutNs());
             assertEquals(0, b.attrTimeoutNs());
@@ -74,7 +76,7 @@ class ConcurrencyAndFallbackTest {
             Files.writeString(f.src.resolve("b/x"), "x");
             assertFalse(f.inval.drain(300).contains("entry " + b.ino() + " x"));
             // still correct through lookup: zero timeouts make the kernel ask again
-            assertEquals(1, f.fs.lookup(ROOT, b.ino(), "x").attr().size());
+            assertEquals(1, f.fs.lookup(ROOT, b.ino(), n("x")).attr().size());
             f.fs.forget(b.ino(), 1);
             assertEquals(0, f.fs.unwatchedDirectories());
         }

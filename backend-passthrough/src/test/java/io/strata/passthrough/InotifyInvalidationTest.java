@@ -1,6 +1,7 @@
 package io.strata.passthrough;
 
 import static io.strata.passthrough.Fixture.ROOT;
+import static io.strata.passthrough.Fixture.n;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.strata.core.Entry;
@@ -22,7 +23,7 @@ class InotifyInvalidationTest {
         try (Fixture f = new Fixture(PassthroughOptions.defaults().withHandles(h))) {
             long r = FileSystem.ROOT;
             Files.writeString(f.src.resolve("file"), "v1");
-            Entry file = f.fs.lookup(ROOT, r, "file");
+            Entry file = f.fs.lookup(ROOT, r, n("file"));
             f.inval.drain(100);
 
             Files.writeString(f.src.resolve("file"), "v2", StandardOpenOption.APPEND);
@@ -47,12 +48,12 @@ class InotifyInvalidationTest {
 
             // subdirectories are watched once looked up, and no longer after forget
             Files.createDirectory(f.src.resolve("sub"));
-            Entry sub = f.fs.lookup(ROOT, r, "sub");
+            Entry sub = f.fs.lookup(ROOT, r, n("sub"));
             Files.writeString(f.src.resolve("sub/inner"), "x");
             assertTrue(f.inval.await("entry " + sub.ino() + " inner", T), "create in subdir");
             // a file reached through a hard link elsewhere is found by identity, not by name
             Files.createLink(f.src.resolve("sub/hl"), f.src.resolve("sub/inner"));
-            Entry inner = f.fs.lookup(ROOT, sub.ino(), "inner");
+            Entry inner = f.fs.lookup(ROOT, sub.ino(), n("inner"));
             f.inval.drain(100);
             Files.writeString(f.src.resolve("sub/hl"), "changed through the other name");
             assertTrue(f.inval.await("inode " + inner.ino() + " 0 0", T), "write via hard link");

@@ -1,10 +1,15 @@
 package io.strata.passthrough;
 
 import static io.strata.passthrough.Fixture.ROOT;
+import static io.strata.passthrough.Fixture.n;
 import static io.strata.passthrough.Fixture.USER;
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.strata.core.Bytes;
 import io.strata.core.CacheMode;
+import io.strata.core.Caller;
+import io.strata.core.Name;
+import io.strata.core.XattrName;
 import io.strata.core.Created;
 import io.strata.core.Entry;
 import io.strata.core.FileSystem;
@@ -39,7 +44,7 @@ class SemanticsTest {
     @Test
     void createWriteReadTruncate() throws Exception {
         try (Fixture f = new Fixture(PassthroughOptions.defaults())) {
-            Created c = f.fs.create(USER, FileSystem.ROOT, "f", 0640, Libc.O_RDWR, 022);
+            Created c = f.fs.create(USER, FileSystem.ROOT, n("f"), 0640, Libc.O_RDWR, 022);
             long ino = c.entry().ino(), fh = c.opened().fh();
             assertEquals(0640, c.entry().attr().mode() & 07777);
             assertEquals(1000, c.entry().attr().uid());
@@ -57,17 +62,17 @@ class SemanticsTest {
             assertEquals(0, f.fs.getattr(USER, ino, o.fh()).attr().size());
             f.fs.release(ino, o.fh(), 0);
             // mode exactly as asked even though the JVM's umask (022) would have removed bits
-            Created w = f.fs.create(USER, FileSystem.ROOT, "w", 0666, Libc.O_RDWR, 0);
+            Created w = f.fs.create(USER, FileSystem.ROOT, n("w"), 0666, Libc.O_RDWR, 0);
             assertEquals(0666, Files.getAttribute(f.src.resolve("w"), "unix:mode", java.nio.file.LinkOption.NOFOLLOW_LINKS)
                     instanceof Integer m ? m & 07777 : -1);
             f.fs.release(w.entry().ino(), w.opened().fh(), 0);
             // O_EXCL on an existing name
             FsException e = assertThrows(FsException.class,
-                    () -> f.fs.create(USER, FileSystem.ROOT, "f", 0644, Libc.O_RDWR | Libc.O_EXCL, 0));
+                    () -> f.fs.create(USER, FileSystem.ROOT, n("f"), 0644, Libc.O_RDWR | Libc.O_EXCL, 0));
             assertEquals(Errno.EEXIST, e.errno());
             // without O_EXCL an existing file is opened, not re-owned
             Files.setAttribute(f.src.resolve("w"), "unix:uid", 7);
-            Created again = f.fs.create(USER, FileSystem.ROOT, "w", 0600, Libc.O_RDWR, 0);
+            Created again = f.fs.create(USER, FileSystem.ROOT, n("w"), 0600, Libc.O_RDWR, 0);
             assertEquals(w.entry().ino(), again.entry().ino());
             assertEquals(7, again.entry().attr().uid());
             f.fs.release(again.entry().ino(), again.opened().fh(), 0);
@@ -78,7 +83,7 @@ class SemanticsTest {
     void exclusiveModeKeepsCacheAndPassesThroughBackingFd() throws Exception {
         try (Fixture f = new Fixture(PassthroughOptions.defaults().withMode(CacheMode.EXCLUSIVE))) {
             Files.writeString(f.src.resolve("f"), "one");
-            Entry e = f.fs.lookup(ROOT, FileSystem.ROOT, "f");
+            Entry e = f.fs.lookup(ROOT, FileSystem.ROOT, n("f"));
             assertTrue(e.entryTimeoutNs() > 0);
             Opened o = f.fs.open(ROOT, e.ino(), Libc.O_RDONLY);
             assertTrue(o.has(Opened.KEEP_CACHE));
@@ -104,32 +109,34 @@ class SemanticsTest {
     @Test
     void mkdirSymlinkRenameUnlinkRmdir() throws Exception {
         try (Fixture f = new Fixture(PassthroughOptions.defaults())) {
-            Entry d = f.fs.mkdir(USER, FileSystem.ROOT, "d", 0750, 0);
+            Entry d = f.fs.mkdir(USER, FileSystem.ROOT, n("d"), 0750, 0);
             assertTrue(d.attr().isDirectory());
             assertEquals(0750, d.attr().mode() & 07777);
             assertEquals(1000, d.attr().uid());
-            Entry s = f.fs.symlink(USER, d.ino(), "s", "../whatever");
+            Entry s = f.fs.symlink(USER, d.ino(), n("s"), Bytes.utf8("../whatever"));
             assertEquals(1000, s.attr().uid());
             assertEquals("../whatever", Files.readSymbolicLink(f.src.resolve("d/s")).toString());
+            assertArrayEquals(Bytes.utf8("../whatever"), f.fs.readlink(USER, s.ino()));
             Files.writeString(f.src.resolve("a"), "A");
             Files.writeString(f.src.resolve("b"), "B");
-            FsException e = assertThrows(FsException.class, () -> f.fs.rename(ROOT, FileSystem.ROOT, "a",
-                    FileSystem.ROOT, "b", FileSystem.RENAME_NOREPLACE));
+            FsException e = assertThrows(FsException.class, () -> f.fs.rename(ROOT, FileSystem.ROOT, n("a"),
+                    FileSystem.ROOT, n("b"), FileSystem.RENAME_NOREPLACE));
             assertEquals(Errno.EEXIST, e.errno());
-            f.fs.rename(ROOT, FileSystem.ROOT, "a", FileSystem.ROOT, "b", FileSystem.RENAME_EXCHANGE);
+            f.fs.rename(ROOT, FileSystem.ROOT, n("a"), FileSystem.ROOT, n("b"), FileSystem.RENAME_EXCHANGE);
             assertEquals("B", Files.readString(f.src.resolve("a")));
-            f.fs.rename(ROOT, FileSystem.ROOT, "a", d.ino(), "moved", 0);
+            f.fs.rename(ROOT, FileSystem.ROOT, n("a"), d.ino(), n("moved"), 0);
             assertEquals("B", Files.readString(f.src.resolve("d/moved")));
-            e = assertThrows(FsException.class, () -> f.fs.rmdir(ROOT, FileSystem.ROOT, "d"));
+            e = assertThrows(FsException.class, () -> f.fs.rmdir(ROOT, FileSystem.ROOT, n("d")));
             assertEquals(Errno.ENOTEMPTY, e.errno());
-            f.fs.unlink(ROOT, d.ino(), "moved");
-            f.fs.unlink(ROOT, d.ino(), "s");
-            f.fs.rmdir(ROOT, FileSystem.ROOT, "d");
+            f.fs.unlink(ROOT, d.ino(), n("moved"));
+            f.fs.unlink(ROOT, d.ino(), n("s"));
+            f.fs.rmdir(ROOT, FileSystem.ROOT, n("d"));
             assertFalse(Files.exists(f.src.resolve("d")));
-            // setgid directory: children keep its group, subdirectories inherit the bit
-            Entry g = f.fs.mkdir(ROOT, FileSystem.ROOT, "g", 0775, 0);
+            // setgid directory: children keep its group, subdirectories inherit the bit (the user
+            // may write it through its supplementary group 4242)
+            Entry g = f.fs.mkdir(ROOT, FileSystem.ROOT, n("g"), 0775, 0);
             f.fs.setattr(ROOT, g.ino(), new SetAttr(SetAttr.MODE | SetAttr.GID, 02775, 0, 4242, 0, 0, 0, 0, -1));
-            Entry gsub = f.fs.mkdir(USER, g.ino(), "sub", 0755, 0);
+            Entry gsub = f.fs.mkdir(Caller.of(1000, 1000, 4242), g.ino(), n("sub"), 0755, 0);
             assertEquals(4242, gsub.attr().gid());
             assertEquals(1000, gsub.attr().uid());
             assertEquals(02755, gsub.attr().mode() & 07777);
@@ -139,7 +146,7 @@ class SemanticsTest {
     @Test
     void setattrReaddirXattrStatfsAccess() throws Exception {
         try (Fixture f = new Fixture(PassthroughOptions.defaults())) {
-            Created c = f.fs.create(ROOT, FileSystem.ROOT, "f", 0644, Libc.O_RDWR, 0);
+            Created c = f.fs.create(ROOT, FileSystem.ROOT, n("f"), 0644, Libc.O_RDWR, 0);
             long ino = c.entry().ino();
             f.fs.release(ino, c.opened().fh(), 0);
             var a = f.fs.setattr(ROOT, ino, new SetAttr(SetAttr.SIZE | SetAttr.MODE | SetAttr.UID | SetAttr.MTIME
@@ -160,27 +167,27 @@ class SemanticsTest {
             assertEquals(8192, f.fs.lseek(ROOT, ino, o.fh(), 0, FileSystem.SEEK_DATA));
             assertEquals(0, f.fs.lseek(ROOT, ino, o.fh(), 0, FileSystem.SEEK_HOLE));
             f.fs.write(ROOT, ino, o.fh(), 0, bytes("0123456789"), 0);
-            Created c2 = f.fs.create(ROOT, FileSystem.ROOT, "g", 0644, Libc.O_RDWR, 0);
+            Created c2 = f.fs.create(ROOT, FileSystem.ROOT, n("g"), 0644, Libc.O_RDWR, 0);
             assertEquals(4, f.fs.copyFileRange(ROOT, ino, o.fh(), 3, c2.entry().ino(), c2.opened().fh(), 1, 4, 0));
             assertEquals("\0" + "3456", Files.readString(f.src.resolve("g")));
             f.fs.release(ino, o.fh(), 0);
             f.fs.release(c2.entry().ino(), c2.opened().fh(), 0);
 
-            f.fs.setxattr(ROOT, ino, "user.k", "v".getBytes(), 0);
-            f.fs.setxattr(ROOT, ino, "trusted.t", "tv".getBytes(), FileSystem.XATTR_CREATE);
-            assertArrayEquals("v".getBytes(), f.fs.getxattr(ROOT, ino, "user.k"));
-            assertTrue(f.fs.listxattr(ROOT, ino).containsAll(List.of("user.k", "trusted.t")));
+            f.fs.setxattr(ROOT, ino, XattrName.of("user.k"), "v".getBytes(), 0);
+            f.fs.setxattr(ROOT, ino, XattrName.of("trusted.t"), "tv".getBytes(), FileSystem.XATTR_CREATE);
+            assertArrayEquals("v".getBytes(), f.fs.getxattr(ROOT, ino, XattrName.of("user.k")));
+            assertTrue(f.fs.listxattr(ROOT, ino).containsAll(List.of(XattrName.of("user.k"), XattrName.of("trusted.t"))));
             FsException e = assertThrows(FsException.class,
-                    () -> f.fs.setxattr(ROOT, ino, "user.k", new byte[0], FileSystem.XATTR_CREATE));
+                    () -> f.fs.setxattr(ROOT, ino, XattrName.of("user.k"), new byte[0], FileSystem.XATTR_CREATE));
             assertEquals(Errno.EEXIST, e.errno());
-            f.fs.removexattr(ROOT, ino, "user.k");
-            e = assertThrows(FsException.class, () -> f.fs.getxattr(ROOT, ino, "user.k"));
+            f.fs.removexattr(ROOT, ino, XattrName.of("user.k"));
+            e = assertThrows(FsException.class, () -> f.fs.getxattr(ROOT, ino, XattrName.of("user.k")));
             assertEquals(Errno.ENODATA, e.errno());
 
             for (int i = 0; i < 50; i++) Files.writeString(f.src.resolve("n" + i), "");
             Opened d = f.fs.opendir(ROOT, FileSystem.ROOT, 0);
-            Set<String> seen = new HashSet<>();
-            List<String> order = new ArrayList<>();
+            Set<Name> seen = new HashSet<>();
+            List<Name> order = new ArrayList<>();
             long[] cookie = {0};
             int calls = 0;
             for (boolean more = true; more; calls++) {
@@ -198,7 +205,7 @@ class SemanticsTest {
             }
             f.fs.releasedir(FileSystem.ROOT, d.fh());
             assertEquals(54, seen.size()); // . .. f g n0..n49
-            assertTrue(seen.containsAll(List.of(".", "..", "f", "g", "n49")));
+            assertTrue(seen.containsAll(List.of(Name.DOT, Name.DOTDOT, n("f"), n("g"), n("n49"))));
             assertTrue(calls > 7);
 
             var st = f.fs.statfs(ROOT, FileSystem.ROOT);
@@ -224,21 +231,21 @@ class SemanticsTest {
             assertEquals(0, t.entry().attr().nlink());
             assertEquals(1000, t.entry().attr().uid());
             f.fs.write(USER, t.entry().ino(), t.opened().fh(), 0, bytes("tmp"), 0);
-            f.fs.link(ROOT, t.entry().ino(), FileSystem.ROOT, "linked");
+            f.fs.link(ROOT, t.entry().ino(), FileSystem.ROOT, n("linked"));
             assertEquals("tmp", Files.readString(f.src.resolve("linked")));
             f.fs.release(t.entry().ino(), t.opened().fh(), 0);
         }
         try (Fixture f = new Fixture(PassthroughOptions.defaults().withReadOnly(true))) {
             Files.writeString(f.src.resolve("f"), "ro");
-            Entry e = f.fs.lookup(ROOT, FileSystem.ROOT, "f");
+            Entry e = f.fs.lookup(ROOT, FileSystem.ROOT, n("f"));
             assertTrue(f.fs.readOnly());
             for (FsCall call : List.<FsCall>of(
                     () -> f.fs.open(ROOT, e.ino(), Libc.O_RDWR),
-                    () -> f.fs.create(ROOT, FileSystem.ROOT, "x", 0644, Libc.O_RDWR, 0),
-                    () -> f.fs.mkdir(ROOT, FileSystem.ROOT, "x", 0755, 0),
-                    () -> f.fs.unlink(ROOT, FileSystem.ROOT, "f"),
+                    () -> f.fs.create(ROOT, FileSystem.ROOT, n("x"), 0644, Libc.O_RDWR, 0),
+                    () -> f.fs.mkdir(ROOT, FileSystem.ROOT, n("x"), 0755, 0),
+                    () -> f.fs.unlink(ROOT, FileSystem.ROOT, n("f")),
                     () -> f.fs.setattr(ROOT, e.ino(), SetAttr.size(0)),
-                    () -> f.fs.setxattr(ROOT, e.ino(), "user.a", new byte[0], 0))) {
+                    () -> f.fs.setxattr(ROOT, e.ino(), XattrName.of("user.a"), new byte[0], 0))) {
                 FsException x = assertThrows(FsException.class, call::run);
                 assertEquals(Errno.EROFS, x.errno());
             }

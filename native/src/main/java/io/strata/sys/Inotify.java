@@ -1,7 +1,10 @@
 package io.strata.sys;
 
 import io.strata.core.Errno;
+import io.strata.core.FsException;
+import io.strata.core.Name;
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -36,8 +39,11 @@ public final class Inotify implements AutoCloseable {
     private static final MethodHandle READ = Native.errnoCall("read",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
 
-    /** One event: watch descriptor, mask, rename cookie and the child name ("" for the watched object). */
-    public record Event(int wd, int mask, int cookie, String name) {
+    /**
+     * One event: watch descriptor, mask, rename cookie and the child name as the bytes the kernel
+     * reported (null for an event on the watched object itself).
+     */
+    public record Event(int wd, int mask, int cookie, Name name) {
         public boolean has(int bit) {
             return (mask & bit) != 0;
         }
@@ -46,6 +52,7 @@ public final class Inotify implements AutoCloseable {
     private final int fd;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment buf;
+    private final byte[] nameBytes = new byte[256];
 
     private Inotify(int fd) {
         this.fd = fd;
@@ -73,8 +80,24 @@ public final class Inotify implements AutoCloseable {
     public int addWatch(String path, int mask) throws SysException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = Native.state();
-            return Libc.check("inotify_add_watch " + path,
-                    (int) ADD_WATCH.invokeExact(st, fd, a.allocateFrom(path), mask), st);
+            return Libc.check("inotify_add_watch", path, (int) ADD_WATCH.invokeExact(st, fd, a.allocateFrom(path), mask),
+                    st);
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /**
+     * Watches the inode {@code objectFd} refers to (O_PATH included) through its "/proc/self/fd/N"
+     * magic link: exactly that inode, whatever was renamed meanwhile.
+     */
+    public int addWatchFd(int objectFd, int mask) throws SysException {
+        try {
+            Native.Scratch s = Native.scratch();
+            MemorySegment p = s.procFd(s.path1, objectFd);
+            return Libc.check("inotify_add_watch", objectFd, (int) ADD_WATCH.invokeExact(s.state, fd, p, mask), s.state);
         } catch (SysException e) {
             throw e;
         } catch (Throwable t) {
@@ -109,15 +132,25 @@ public final class Inotify implements AutoCloseable {
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
-        return parse(buf, n);
+        return parse(buf, n, nameBytes);
     }
 
-    static List<Event> parse(MemorySegment b, long n) {
+    static List<Event> parse(MemorySegment b, long n, byte[] scratch) {
         List<Event> out = new ArrayList<>();
         for (long p = 0; p + 16 <= n; ) {
             int wd = b.get(JAVA_INT, p), mask = b.get(JAVA_INT, p + 4), cookie = b.get(JAVA_INT, p + 8);
             int len = b.get(JAVA_INT, p + 12);
-            String name = len == 0 ? "" : b.getString(p + 16); // NUL-padded to len
+            Name name = null;
+            if (len > 0) { // NUL-padded to len
+                int k = 0, max = Math.min(len, scratch.length);
+                while (k < max && b.get(JAVA_BYTE, p + 16 + k) != 0) k++;
+                MemorySegment.copy(b, JAVA_BYTE, p + 16, scratch, 0, k);
+                try {
+                    name = Name.of(scratch, 0, k);
+                } catch (FsException impossible) {
+                    name = null; // the kernel reports single components only
+                }
+            }
             out.add(new Event(wd, mask, cookie, name));
             p += 16 + len;
         }

@@ -67,6 +67,9 @@ public final class Libc {
     private static final MethodHandle GETEUID = Native.plainCall("geteuid", FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle GETPID = Native.plainCall("getpid", FunctionDescriptor.of(JAVA_INT));
 
+    // Call names are constants and subjects are passed as they are: the message is built only if
+    // someone reads it (SysException#getMessage), so a successful call allocates nothing.
+
     static int check(String call, int rc, MemorySegment st) throws SysException {
         if (rc == -1) throw new SysException(call, Native.errno(st));
         return rc;
@@ -77,10 +80,20 @@ public final class Libc {
         return rc;
     }
 
+    static int check(String call, Object subject, int rc, MemorySegment st) throws SysException {
+        if (rc == -1) throw new SysException(call, subject, Native.errno(st));
+        return rc;
+    }
+
+    static long check(String call, Object subject, long rc, MemorySegment st) throws SysException {
+        if (rc == -1) throw new SysException(call, subject, Native.errno(st));
+        return rc;
+    }
+
     public static int open(String path, int flags, int mode) throws SysException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = Native.state();
-            return check("open " + path, (int) OPEN.invokeExact(st, a.allocateFrom(path), flags, mode), st);
+            return check("open", path, (int) OPEN.invokeExact(st, a.allocateFrom(path), flags, mode), st);
         } catch (SysException e) {
             throw e;
         } catch (Throwable t) {
@@ -181,7 +194,9 @@ public final class Libc {
     public static int ioctl(int fd, long request, MemorySegment arg) throws SysException {
         try {
             MemorySegment st = Native.state();
-            return check("ioctl 0x" + Long.toHexString(request), (int) IOCTL.invokeExact(st, fd, request, arg), st);
+            int rc = (int) IOCTL.invokeExact(st, fd, request, arg);
+            if (rc == -1) throw new SysException("ioctl", "0x" + Long.toHexString(request), Native.errno(st));
+            return rc;
         } catch (SysException e) {
             throw e;
         } catch (Throwable t) {
@@ -191,11 +206,13 @@ public final class Libc {
 
     /** Polls one descriptor; returns revents, or 0 on timeout. */
     public static short pollOne(int fd, short events, int timeoutMillis) throws SysException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment pfd = a.allocate(8, 4);
+        try {
+            Native.Scratch s = Native.scratch();
+            MemorySegment pfd = s.struct1;
             pfd.set(JAVA_INT, 0, fd);
             pfd.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 4, events);
-            MemorySegment st = Native.state();
+            pfd.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 6, (short) 0);
+            MemorySegment st = s.state;
             int n = check("poll", (int) POLL.invokeExact(st, pfd, 1L, timeoutMillis), st);
             return n == 0 ? 0 : pfd.get(java.lang.foreign.ValueLayout.JAVA_SHORT, 6);
         } catch (SysException e) {
@@ -210,7 +227,7 @@ public final class Libc {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = Native.state();
             MemorySegment d = data == null ? MemorySegment.NULL : a.allocateFrom(data);
-            check("mount " + target, (int) MOUNT.invokeExact(st, a.allocateFrom(source), a.allocateFrom(target),
+            check("mount", target, (int) MOUNT.invokeExact(st, a.allocateFrom(source), a.allocateFrom(target),
                     a.allocateFrom(fstype), flags, d), st);
         } catch (SysException e) {
             throw e;
@@ -222,7 +239,7 @@ public final class Libc {
     public static void umount2(String target, int flags) throws SysException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = Native.state();
-            check("umount2 " + target, (int) UMOUNT2.invokeExact(st, a.allocateFrom(target), flags), st);
+            check("umount2", target, (int) UMOUNT2.invokeExact(st, a.allocateFrom(target), flags), st);
         } catch (SysException e) {
             throw e;
         } catch (Throwable t) {

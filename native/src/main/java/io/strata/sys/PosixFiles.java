@@ -1,6 +1,9 @@
 package io.strata.sys;
 
 import io.strata.core.Errno;
+import io.strata.core.FsException;
+import io.strata.core.Name;
+import io.strata.core.XattrName;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -12,7 +15,6 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,9 +24,12 @@ import java.util.List;
  * ...) for servers that must resolve every name relative to a held descriptor instead of a path, so
  * that a concurrent rename or symlink swap cannot redirect them.
  *
- * <p>Like {@link Libc}, every failing call throws a {@link SysException} naming the call and errno.
- * Paths and names are Java strings encoded as UTF-8 into a short-lived confined arena; results are
- * plain Java records, so no caller outside this package ever sees a native address.
+ * <p>Like {@link Libc}, every failing call throws a {@link SysException} naming the call and errno
+ * (the message is built only when read). Names and paths are bytes, never decoded: a core
+ * {@link Name} (already validated) or a {@code byte[]} path (checked here: a NUL gives EINVAL, a
+ * path of PATH_MAX bytes or more ENAMETOOLONG). They are copied into per-thread native scratch
+ * memory, so a successful call allocates no native memory and builds no string. Results are plain
+ * Java records, so no caller outside this package ever sees a native address.
  */
 public final class PosixFiles {
     private PosixFiles() {}
@@ -49,11 +54,18 @@ public final class PosixFiles {
     public static final int MAX_HANDLE_SZ = 128;
 
     private static final long SYS_OPENAT2 = 437; // same number on every architecture (>= 424 are unified)
+    private static final long SYS_FACCESSAT2 = 439;
+    /** faccessat flag: check with the effective (here: per-thread) ids instead of the real ones. */
+    public static final int AT_EACCESS = 0x200;
+    /** The empty path: with AT_EMPTY_PATH the call acts on the descriptor's own object. */
+    public static final byte[] EMPTY_PATH = new byte[0];
 
     private static final MethodHandle OPENAT = Native.errnoCallVariadic("openat",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 3);
     private static final MethodHandle SYSCALL4 = Native.errnoCallVariadic("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG), 1);
+    private static final MethodHandle SYSCALL_FACCESSAT2 = Native.errnoCallVariadic("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG), 1);
     private static final MethodHandle STATX = Native.errnoCall("statx",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
     private static final MethodHandle FCHMODAT = Native.errnoCall("fchmodat",
@@ -93,25 +105,17 @@ public final class PosixFiles {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
     private static final MethodHandle GETXATTR = Native.errnoCall("getxattr",
             FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG));
-    private static final MethodHandle LGETXATTR = Native.errnoCall("lgetxattr",
-            FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG));
     private static final MethodHandle FGETXATTR = Native.errnoCall("fgetxattr",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG));
     private static final MethodHandle SETXATTR = Native.errnoCall("setxattr",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle LSETXATTR = Native.errnoCall("lsetxattr",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle FSETXATTR = Native.errnoCall("fsetxattr",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle LISTXATTR = Native.errnoCall("listxattr",
             FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG));
-    private static final MethodHandle LLISTXATTR = Native.errnoCall("llistxattr",
-            FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG));
     private static final MethodHandle FLISTXATTR = Native.errnoCall("flistxattr",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle REMOVEXATTR = Native.errnoCall("removexattr",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle LREMOVEXATTR = Native.errnoCall("lremovexattr",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle FREMOVEXATTR = Native.errnoCall("fremovexattr",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
@@ -150,8 +154,8 @@ public final class PosixFiles {
         }
     }
 
-    /** One getdents64 record: d_ino, d_off (the cookie that resumes after it), d_type, d_name. */
-    public record Dirent(long ino, long off, int type, String name) {}
+    /** One getdents64 record: d_ino, d_off (the cookie that resumes after it), d_type, d_name as bytes. */
+    public record Dirent(long ino, long off, int type, Name name) {}
 
     /** fstatfs(2) result (all fields as the kernel reports them; block counts in {@code frsize} units). */
     public record FsStat(long type, long bsize, long blocks, long bfree, long bavail, long files, long ffree,
@@ -206,13 +210,30 @@ public final class PosixFiles {
         return ((ma & 0xfffff000L) << 32) | ((ma & 0xfffL) << 8) | ((mi & 0xffffff00L) << 12) | (mi & 0xffL);
     }
 
+    // ---------------------------------------------------------------- plumbing
+
+    private static SysException fail(String call, Object subject, MemorySegment st) {
+        return new SysException(call, subject, Native.errno(st));
+    }
+
     // ---------------------------------------------------------------- opening
 
-    public static int openat(int dirfd, String path, int flags, int mode) throws SysException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = Native.state();
-            return Libc.check("openat " + path, (int) OPENAT.invokeExact(st, dirfd, a.allocateFrom(path), flags, mode),
-                    st);
+    public static int openat(int dirfd, byte[] path, int flags, int mode) throws SysException {
+        Native.Scratch s = Native.scratch();
+        return openat0(s, dirfd, s.cstr(s.path1, path, "openat"), flags, mode, path);
+    }
+
+    public static int openat(int dirfd, Name name, int flags, int mode) throws SysException {
+        Native.Scratch s = Native.scratch();
+        return openat0(s, dirfd, s.cstr(s.path1, name), flags, mode, name);
+    }
+
+    private static int openat0(Native.Scratch s, int dirfd, MemorySegment p, int flags, int mode, Object subject)
+            throws SysException {
+        try {
+            int rc = (int) OPENAT.invokeExact(s.state, dirfd, p, flags, mode);
+            if (rc == -1) throw fail("openat", subject, s.state);
+            return rc;
         } catch (SysException e) {
             throw e;
         } catch (Throwable t) {
@@ -224,15 +245,26 @@ public final class PosixFiles {
      * openat2(2) through syscall(437): {@code resolve} restricts the walk (RESOLVE_BENEATH,
      * RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, ...). ENOSYS on kernels before 5.6.
      */
-    public static int openat2(int dirfd, String path, long flags, long mode, long resolve) throws SysException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment how = a.allocate(24, 8);
+    public static int openat2(int dirfd, byte[] path, long flags, long mode, long resolve) throws SysException {
+        Native.Scratch s = Native.scratch();
+        return openat2_0(s, dirfd, s.cstr(s.path1, path, "openat2"), flags, mode, resolve, path);
+    }
+
+    public static int openat2(int dirfd, Name name, long flags, long mode, long resolve) throws SysException {
+        Native.Scratch s = Native.scratch();
+        return openat2_0(s, dirfd, s.cstr(s.path1, name), flags, mode, resolve, name);
+    }
+
+    private static int openat2_0(Native.Scratch s, int dirfd, MemorySegment p, long flags, long mode, long resolve,
+                                 Object subject) throws SysException {
+        try {
+            MemorySegment how = s.struct1;
             how.set(JAVA_LONG, 0, flags);
             how.set(JAVA_LONG, 8, mode);
             how.set(JAVA_LONG, 16, resolve);
-            MemorySegment st = Native.state();
-            long rc = (long) SYSCALL4.invokeExact(st, SYS_OPENAT2, (long) dirfd, a.allocateFrom(path), how, 24L);
-            return (int) Libc.check("openat2 " + path, rc, st);
+            long rc = (long) SYSCALL4.invokeExact(s.state, SYS_OPENAT2, (long) dirfd, p, how, 24L);
+            if (rc == -1) throw fail("openat2", subject, s.state);
+            return (int) rc;
         } catch (SysException e) {
             throw e;
         } catch (Throwable t) {
@@ -253,12 +285,23 @@ public final class PosixFiles {
 
     // ---------------------------------------------------------------- attributes
 
-    /** statx(dirfd, path, flags, mask); use path "" with AT_EMPTY_PATH for the descriptor itself. */
-    public static Stat statx(int dirfd, String path, int flags, int mask) throws SysException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment buf = a.allocate(256, 8);
-            MemorySegment st = Native.state();
-            Libc.check("statx " + path, (int) STATX.invokeExact(st, dirfd, a.allocateFrom(path), flags, mask, buf), st);
+    /** statx(dirfd, path, flags, mask); use {@link #EMPTY_PATH} with AT_EMPTY_PATH for the descriptor itself. */
+    public static Stat statx(int dirfd, byte[] path, int flags, int mask) throws SysException {
+        Native.Scratch s = Native.scratch();
+        return statx0(s, dirfd, s.cstr(s.path1, path, "statx"), flags, mask, path);
+    }
+
+    public static Stat statx(int dirfd, Name name, int flags, int mask) throws SysException {
+        Native.Scratch s = Native.scratch();
+        return statx0(s, dirfd, s.cstr(s.path1, name), flags, mask, name);
+    }
+
+    private static Stat statx0(Native.Scratch s, int dirfd, MemorySegment p, int flags, int mask, Object subject)
+            throws SysException {
+        try {
+            MemorySegment buf = s.struct0;
+            int rc = (int) STATX.invokeExact(s.state, dirfd, p, flags, mask, buf);
+            if (rc == -1) throw fail("statx", subject, s.state);
             return parseStatx(buf);
         } catch (SysException e) {
             throw e;
@@ -269,7 +312,7 @@ public final class PosixFiles {
 
     /** Attributes of the object {@code fd} refers to (works on O_PATH descriptors, never follows). */
     public static Stat fstat(int fd) throws SysException {
-        return statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_MNT_ID);
+        return statx(fd, EMPTY_PATH, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_MNT_ID);
     }
 
     private static Stat parseStatx(MemorySegment b) {
@@ -290,10 +333,12 @@ public final class PosixFiles {
         return b.get(JAVA_LONG, off) * 1_000_000_000L + (b.get(JAVA_INT, off + 8) & 0xffffffffL);
     }
 
-    public static void fchmodat(int dirfd, String path, int mode, int flags) throws SysException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = Native.state();
-            Libc.check("fchmodat " + path, (int) FCHMODAT.invokeExact(st, dirfd, a.allocateFrom(path), mode, flags), st);
+    public static void fchmodat(int dirfd, byte[] path, int mode, int flags) throws SysException {
+        Native.Scratch s = Native.scratch();
+        MemorySegment p = s.cstr(s.path1, path, "fchmodat");
+        try {
+            int rc = (int) FCHMODAT.invokeExact(s.state, dirfd, p, mode, flags);
+            if (rc == -1) throw fail("fchmodat", path, s.state);
         } catch (SysException e) {
             throw e;
         } catch (Throwable t) {
@@ -313,11 +358,12 @@ public final class PosixFiles {
     }
 
     /** fchownat; -1 leaves uid or gid unchanged. */
-    public static void fchownat(int dirfd, String path, int uid, int gid, int flags) throws SysException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = Native.state();
-            Libc.check("fchownat " + path, (int) FCHOWNAT.invokeExact(st, dirfd, a.allocateFrom(path), uid, gid, flags),
-                    st);
+    public static void fchownat(int dirfd, byte[] path, int uid, int gid, int flags) throws SysException {
+        Native.Scratch s = Native.scratch();
+        MemorySegment p = s.cstr(s.path1, path, "fchownat");
+        try {
+            int rc = (int) FCHOWNAT.invokeExact(s.state, dirfd, p, uid, gid, flags);
+            if (rc == -1) throw fail("fchownat", path, s.state);
         } catch (SysException e) {
             throw e;
         } catch (Throwable t) {
@@ -329,14 +375,15 @@ public final class PosixFiles {
      * utimensat with times in nanoseconds since the epoch, or {@link #UTIME_NOW} / {@link #UTIME_OMIT}
      * (passed through as the tv_nsec sentinel).
      */
-    public static void utimensat(int dirfd, String path, long atimeNs, long mtimeNs, int flags) throws SysException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment times = a.allocate(32, 8);
+    public static void utimensat(int dirfd, byte[] path, long atimeNs, long mtimeNs, int flags) throws SysException {
+        Native.Scratch s = Native.scratch();
+        MemorySegment p = s.cstr(s.path1, path, "utimensat");
+        try {
+            MemorySegment times = s.struct1;
             putTime(times, 0, atimeNs);
             putTime(times, 16, mtimeNs);
-            MemorySegment st = Native.state();
-            Libc.check("utimensat " + path, (int) UTIMENSAT.invokeExact(st, dirfd, a.allocateFrom(path), times, flags),
-                    st);
+            int rc = (int) UTIMENSAT.invokeExact(s.state, dirfd, p, times, flags);
+            if (rc == -1) throw fail("utimensat", path, s.state);
         } catch (SysException e) {
             throw e;
         } catch (Throwable t) {
@@ -351,6 +398,25 @@ public final class PosixFiles {
         } else {
             times.set(JAVA_LONG, off, Math.floorDiv(ns, 1_000_000_000L));
             times.set(JAVA_LONG, off + 8, Math.floorMod(ns, 1_000_000_000L));
+        }
+    }
+
+    /**
+     * faccessat2(2) (mask R 4, W 2, X 1, or 0 for existence). With {@link #AT_EACCESS} the check uses
+     * the calling thread's effective ids and groups (see {@link ThreadCredentials}), not the real
+     * ones; with AT_EMPTY_PATH and {@link #EMPTY_PATH} it checks the descriptor's own object.
+     */
+    public static void faccessat(int dirfd, byte[] path, int mask, int flags) throws SysException {
+        Native.Scratch s = Native.scratch();
+        MemorySegment p = s.cstr(s.path1, path, "faccessat2");
+        try {
+            long rc = (long) SYSCALL_FACCESSAT2.invokeExact(s.state, SYS_FACCESSAT2, (long) dirfd, p, (long) mask,
+                    (long) flags);
+            if (rc == -1) throw fail("faccessat2", path, s.state);
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
         }
     }
 
@@ -411,6 +477,10 @@ public final class PosixFiles {
         int n;
         if (dst.isDirect()) {
             n = (int) Libc.pread(fd, MemorySegment.ofBuffer(dst), len, offset);
+        } else if (len <= Native.PATH_MAX) {
+            MemorySegment tmp = Native.scratch().result;
+            n = (int) Libc.pread(fd, tmp, len, offset);
+            MemorySegment.copy(tmp, 0, MemorySegment.ofBuffer(dst), 0, n);
         } else {
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment tmp = a.allocate(len);
@@ -429,6 +499,10 @@ public final class PosixFiles {
         int n;
         if (src.isDirect()) {
             n = (int) Libc.pwrite(fd, MemorySegment.ofBuffer(src), len, offset);
+        } else if (len <= Native.PATH_MAX) {
+            MemorySegment tmp = Native.scratch().result;
+            MemorySegment.copy(MemorySegment.ofBuffer(src), 0, tmp, 0, len);
+            n = (int) Libc.pwrite(fd, tmp, len, offset);
         } else {
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment tmp = a.allocate(len);
@@ -443,11 +517,13 @@ public final class PosixFiles {
     /** copy_file_range with explicit offsets (the descriptors' positions are not used or changed). */
     public static long copyFileRange(int fdIn, long offIn, int fdOut, long offOut, long len, int flags)
             throws SysException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment in = a.allocateFrom(JAVA_LONG, offIn), out = a.allocateFrom(JAVA_LONG, offOut);
-            MemorySegment st = Native.state();
+        try {
+            Native.Scratch s = Native.scratch();
+            MemorySegment in = s.struct1.asSlice(0, 8), out = s.struct1.asSlice(8, 8);
+            in.set(JAVA_LONG, 0, offIn);
+            out.set(JAVA_LONG, 0, offOut);
             return Libc.check("copy_file_range",
-                    (long) COPY_FILE_RANGE.invokeExact(st, fdIn, in, fdOut, out, len, flags), st);
+                    (long) COPY_FILE_RANGE.invokeExact(s.state, fdIn, in, fdOut, out, len, flags), s.state);
         } catch (SysException e) {
             throw e;
         } catch (Throwable t) {
@@ -457,10 +533,20 @@ public final class PosixFiles {
 
     // ---------------------------------------------------------------- names
 
-    public static void mkdirat(int dirfd, String name, int mode) throws SysException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = Native.state();
-            Libc.check("mkdirat " + name, (int) MKDIRAT.invokeExact(st, dirfd, a.allocateFrom(name), mode), st);
+    public static void mkdirat(int dirfd, byte[] name, int mode) throws SysException {
+        Native.Scratch s = Native.scratch();
+        mkdirat0(s, dirfd, s.cstr(s.path1, name, "mkdirat"), mode, name);
+    }
+
+    public static void mkdirat(int dirfd, Name name, int mode) throws SysException {
+        Native.Scratch s = Native.scratch();
+        mkdirat0(s, dirfd, s.cstr(s.path1, name), mode, name);
+    }
+
+    private static void mkdirat0(Native.Scratch s, int dirfd, MemorySegment p, int mode, Object subject)
+            throws SysException {
+        try {
+            if ((int) MKDIRAT.invokeExact(s.state, dirfd, p, mode) == -1) throw fail("mkdirat", subject, s.state);
         } catch (SysException e) {
             throw e;
         } catch (Throwable t) {
@@ -469,10 +555,20 @@ public final class PosixFiles {
     }
 
     /** mknodat; {@code dev} in glibc dev_t encoding ({@link #makedev}). */
-    public static void mknodat(int dirfd, String name, int mode, long dev) throws SysException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = Native.state();
-            Libc.check("mknodat " + name, (int) MKNODAT.invokeExact(st, dirfd, a.allocateFrom(name), mode, dev), st);
+    public static void mknodat(int dirfd, byte[] name, int mode, long dev) throws SysException {
+        Native.Scratch s = Native.scratch();
+        mknodat0(s, dirfd, s.cstr(s.path1, name, "mknodat"), mode, dev, name);
+    }
+
+    public static void mknodat(int dirfd, Name name, int mode, long dev) throws SysException {
+        Native.Scratch s = Native.scratch();
+        mknodat0(s, dirfd, s.cstr(s.path1, name), mode, dev, name);
+    }
+
+    private static void mknodat0(Native.Scratch s, int dirfd, MemorySegment p, int mode, long dev, Object subject)
+            throws SysException {
+        try {
+            if ((int) MKNODAT.invokeExact(s.state, dirfd, p, mode, dev) == -1) throw fail("mknodat", subject, s.state);
         } catch (SysException e) {
             throw e;
         } catch (Throwable t) {
@@ -480,11 +576,23 @@ public final class PosixFiles {
         }
     }
 
-    public static void symlinkat(String target, int dirfd, String name) throws SysException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = Native.state();
-            Libc.check("symlinkat " + name,
-                    (int) SYMLINKAT.invokeExact(st, a.allocateFrom(target), dirfd, a.allocateFrom(name)), st);
+    /** symlinkat with the link text as bytes (not decoded, not validated beyond NUL and PATH_MAX). */
+    public static void symlinkat(byte[] target, int dirfd, byte[] name) throws SysException {
+        Native.Scratch s = Native.scratch();
+        MemorySegment t = s.cstr(s.path2, target, "symlinkat");
+        symlinkat0(s, t, dirfd, s.cstr(s.path1, name, "symlinkat"), name);
+    }
+
+    public static void symlinkat(byte[] target, int dirfd, Name name) throws SysException {
+        Native.Scratch s = Native.scratch();
+        MemorySegment t = s.cstr(s.path2, target, "symlinkat");
+        symlinkat0(s, t, dirfd, s.cstr(s.path1, name), name);
+    }
+
+    private static void symlinkat0(Native.Scratch s, MemorySegment target, int dirfd, MemorySegment p, Object subject)
+            throws SysException {
+        try {
+            if ((int) SYMLINKAT.invokeExact(s.state, target, dirfd, p) == -1) throw fail("symlinkat", subject, s.state);
         } catch (SysException e) {
             throw e;
         } catch (Throwable t) {
@@ -492,20 +600,24 @@ public final class PosixFiles {
         }
     }
 
-    /** The link text (UTF-8 decoded); path "" reads the symlink an O_PATH descriptor refers to. */
-    public static String readlinkat(int dirfd, String path) throws SysException {
-        return new String(readlinkatBytes(dirfd, path), StandardCharsets.UTF_8);
-    }
-
-    public static byte[] readlinkatBytes(int dirfd, String path) throws SysException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = a.allocateFrom(path);
-            for (long size = 256; ; size *= 4) {
-                MemorySegment buf = a.allocate(size);
-                MemorySegment st = Native.state();
-                long n = Libc.check("readlinkat " + path, (long) READLINKAT.invokeExact(st, dirfd, p, buf, size), st);
-                if (n < size) return buf.asSlice(0, n).toArray(JAVA_BYTE);
-                if (size > 1 << 20) throw new SysException("readlinkat " + path, Errno.ENAMETOOLONG);
+    /** The link text as bytes; {@link #EMPTY_PATH} reads the symlink an O_PATH descriptor refers to. */
+    public static byte[] readlinkat(int dirfd, byte[] path) throws SysException {
+        Native.Scratch s = Native.scratch();
+        MemorySegment p = s.cstr(s.path1, path, "readlinkat");
+        try {
+            MemorySegment buf = s.result;
+            long n = (long) READLINKAT.invokeExact(s.state, dirfd, p, buf, buf.byteSize());
+            if (n == -1) throw fail("readlinkat", path, s.state);
+            if (n < buf.byteSize()) return buf.asSlice(0, n).toArray(JAVA_BYTE);
+            // Longer than PATH_MAX - 1: not made by Linux, but some file systems store such links.
+            try (Arena a = Arena.ofConfined()) {
+                for (long size = 4L * buf.byteSize(); ; size *= 4) {
+                    MemorySegment big = a.allocate(size);
+                    n = (long) READLINKAT.invokeExact(s.state, dirfd, p, big, size);
+                    if (n == -1) throw fail("readlinkat", path, s.state);
+                    if (n < size) return big.asSlice(0, n).toArray(JAVA_BYTE);
+                    if (size > 1 << 20) throw new SysException("readlinkat", path, Errno.ENAMETOOLONG);
+                }
             }
         } catch (SysException e) {
             throw e;
@@ -514,13 +626,27 @@ public final class PosixFiles {
         }
     }
 
-    /** linkat; with AT_EMPTY_PATH and oldPath "" links the file {@code olddirfd} refers to (root only). */
-    public static void linkat(int olddirfd, String oldPath, int newdirfd, String newName, int flags)
+    /** linkat; with AT_EMPTY_PATH and {@link #EMPTY_PATH} links the file {@code olddirfd} refers to. */
+    public static void linkat(int olddirfd, byte[] oldPath, int newdirfd, byte[] newName, int flags)
             throws SysException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = Native.state();
-            Libc.check("linkat " + newName, (int) LINKAT.invokeExact(st, olddirfd, a.allocateFrom(oldPath), newdirfd,
-                    a.allocateFrom(newName), flags), st);
+        Native.Scratch s = Native.scratch();
+        MemorySegment o = s.cstr(s.path1, oldPath, "linkat");
+        linkat0(s, olddirfd, o, newdirfd, s.cstr(s.path2, newName, "linkat"), flags, newName);
+    }
+
+    public static void linkat(int olddirfd, byte[] oldPath, int newdirfd, Name newName, int flags)
+            throws SysException {
+        Native.Scratch s = Native.scratch();
+        MemorySegment o = s.cstr(s.path1, oldPath, "linkat");
+        linkat0(s, olddirfd, o, newdirfd, s.cstr(s.path2, newName), flags, newName);
+    }
+
+    private static void linkat0(Native.Scratch s, int olddirfd, MemorySegment o, int newdirfd, MemorySegment n,
+                                int flags, Object subject) throws SysException {
+        try {
+            if ((int) LINKAT.invokeExact(s.state, olddirfd, o, newdirfd, n, flags) == -1) {
+                throw fail("linkat", subject, s.state);
+            }
         } catch (SysException e) {
             throw e;
         } catch (Throwable t) {
@@ -528,10 +654,20 @@ public final class PosixFiles {
         }
     }
 
-    public static void unlinkat(int dirfd, String name, int flags) throws SysException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = Native.state();
-            Libc.check("unlinkat " + name, (int) UNLINKAT.invokeExact(st, dirfd, a.allocateFrom(name), flags), st);
+    public static void unlinkat(int dirfd, byte[] name, int flags) throws SysException {
+        Native.Scratch s = Native.scratch();
+        unlinkat0(s, dirfd, s.cstr(s.path1, name, "unlinkat"), flags, name);
+    }
+
+    public static void unlinkat(int dirfd, Name name, int flags) throws SysException {
+        Native.Scratch s = Native.scratch();
+        unlinkat0(s, dirfd, s.cstr(s.path1, name), flags, name);
+    }
+
+    private static void unlinkat0(Native.Scratch s, int dirfd, MemorySegment p, int flags, Object subject)
+            throws SysException {
+        try {
+            if ((int) UNLINKAT.invokeExact(s.state, dirfd, p, flags) == -1) throw fail("unlinkat", subject, s.state);
         } catch (SysException e) {
             throw e;
         } catch (Throwable t) {
@@ -539,12 +675,26 @@ public final class PosixFiles {
         }
     }
 
-    public static void renameat2(int olddirfd, String oldName, int newdirfd, String newName, int flags)
+    public static void renameat2(int olddirfd, byte[] oldName, int newdirfd, byte[] newName, int flags)
             throws SysException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = Native.state();
-            Libc.check("renameat2 " + oldName, (int) RENAMEAT2.invokeExact(st, olddirfd, a.allocateFrom(oldName),
-                    newdirfd, a.allocateFrom(newName), flags), st);
+        Native.Scratch s = Native.scratch();
+        MemorySegment o = s.cstr(s.path1, oldName, "renameat2");
+        renameat2_0(s, olddirfd, o, newdirfd, s.cstr(s.path2, newName, "renameat2"), flags, oldName);
+    }
+
+    public static void renameat2(int olddirfd, Name oldName, int newdirfd, Name newName, int flags)
+            throws SysException {
+        Native.Scratch s = Native.scratch();
+        MemorySegment o = s.cstr(s.path1, oldName);
+        renameat2_0(s, olddirfd, o, newdirfd, s.cstr(s.path2, newName), flags, oldName);
+    }
+
+    private static void renameat2_0(Native.Scratch s, int olddirfd, MemorySegment o, int newdirfd, MemorySegment n,
+                                    int flags, Object subject) throws SysException {
+        try {
+            if ((int) RENAMEAT2.invokeExact(s.state, olddirfd, o, newdirfd, n, flags) == -1) {
+                throw fail("renameat2", subject, s.state);
+            }
         } catch (SysException e) {
             throw e;
         } catch (Throwable t) {
@@ -561,6 +711,7 @@ public final class PosixFiles {
     public static final class DirBuffer implements AutoCloseable {
         private final Arena arena = Arena.ofShared();
         private final MemorySegment buf;
+        private final byte[] name = new byte[Native.PATH_MAX];
 
         public DirBuffer(int size) {
             buf = arena.allocate(size, 8);
@@ -572,7 +723,11 @@ public final class PosixFiles {
         }
     }
 
-    /** One getdents64 call at the descriptor's current position; empty list at the end. */
+    /**
+     * One getdents64 call at the descriptor's current position; empty list at the end. Names are
+     * the raw bytes; an entry whose name is not a valid {@link Name} (longer than 255 bytes, which
+     * Linux file systems do not make) is skipped.
+     */
     public static List<Dirent> getdents64(int fd, DirBuffer b) throws SysException {
         long n;
         try {
@@ -584,11 +739,19 @@ public final class PosixFiles {
             throw Native.rethrow(t);
         }
         List<Dirent> out = new ArrayList<>();
+        MemorySegment m = b.buf;
         for (long p = 0; p < n; ) {
-            long ino = b.buf.get(JAVA_LONG, p), off = b.buf.get(JAVA_LONG, p + 8);
-            int reclen = b.buf.get(JAVA_SHORT, p + 16) & 0xffff;
-            int type = b.buf.get(JAVA_BYTE, p + 18) & 0xff;
-            out.add(new Dirent(ino, off, type, b.buf.getString(p + 19)));
+            long ino = m.get(JAVA_LONG, p), off = m.get(JAVA_LONG, p + 8);
+            int reclen = m.get(JAVA_SHORT, p + 16) & 0xffff;
+            int type = m.get(JAVA_BYTE, p + 18) & 0xff;
+            int len = 0, max = Math.min(reclen - 19, b.name.length);
+            while (len < max && m.get(JAVA_BYTE, p + 19 + len) != 0) len++;
+            MemorySegment.copy(m, JAVA_BYTE, p + 19, b.name, 0, len);
+            try {
+                out.add(new Dirent(ino, off, type, Name.of(b.name, 0, len)));
+            } catch (FsException unrepresentable) {
+                // cannot be named through the SPI; skipping it keeps the rest of the listing usable
+            }
             p += reclen;
         }
         return out;
@@ -598,10 +761,10 @@ public final class PosixFiles {
 
     /** fstatfs (works on O_PATH descriptors). Layout of struct statfs on LP64 Linux. */
     public static FsStat fstatfs(int fd) throws SysException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment b = a.allocate(120, 8);
-            MemorySegment st = Native.state();
-            Libc.check("fstatfs", (int) FSTATFS.invokeExact(st, fd, b), st);
+        try {
+            Native.Scratch s = Native.scratch();
+            MemorySegment b = s.struct1;
+            Libc.check("fstatfs", (int) FSTATFS.invokeExact(s.state, fd, b), s.state);
             return new FsStat(b.get(JAVA_LONG, 0), b.get(JAVA_LONG, 8), b.get(JAVA_LONG, 16), b.get(JAVA_LONG, 24),
                     b.get(JAVA_LONG, 32), b.get(JAVA_LONG, 40), b.get(JAVA_LONG, 48), b.get(JAVA_LONG, 64),
                     b.get(JAVA_LONG, 72), b.get(JAVA_LONG, 80));
@@ -613,17 +776,28 @@ public final class PosixFiles {
     }
 
     /**
-     * name_to_handle_at(dirfd, path, ..., flags); path "" with AT_EMPTY_PATH names the descriptor's
-     * own object. EOPNOTSUPP if the file system cannot export handles.
+     * name_to_handle_at(dirfd, path, ..., flags); {@link #EMPTY_PATH} with AT_EMPTY_PATH names the
+     * descriptor's own object. EOPNOTSUPP if the file system cannot export handles, EOVERFLOW if
+     * the handle does not fit MAX_HANDLE_SZ; anything else is a real failure.
      */
-    public static FileHandle nameToHandleAt(int dirfd, String path, int flags) throws SysException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment fh = a.allocate(8 + MAX_HANDLE_SZ, 8);
+    public static FileHandle nameToHandleAt(int dirfd, byte[] path, int flags) throws SysException {
+        Native.Scratch s = Native.scratch();
+        return nameToHandleAt0(s, dirfd, s.cstr(s.path1, path, "name_to_handle_at"), flags, path);
+    }
+
+    public static FileHandle nameToHandleAt(int dirfd, Name name, int flags) throws SysException {
+        Native.Scratch s = Native.scratch();
+        return nameToHandleAt0(s, dirfd, s.cstr(s.path1, name), flags, name);
+    }
+
+    private static FileHandle nameToHandleAt0(Native.Scratch s, int dirfd, MemorySegment p, int flags, Object subject)
+            throws SysException {
+        try {
+            MemorySegment fh = s.struct1.asSlice(0, 8 + MAX_HANDLE_SZ);
             fh.set(JAVA_INT, 0, MAX_HANDLE_SZ);
-            MemorySegment mnt = a.allocate(JAVA_INT);
-            MemorySegment st = Native.state();
-            Libc.check("name_to_handle_at " + path,
-                    (int) NAME_TO_HANDLE_AT.invokeExact(st, dirfd, a.allocateFrom(path), fh, mnt, flags), st);
+            MemorySegment mnt = s.struct0.asSlice(0, 4);
+            int rc = (int) NAME_TO_HANDLE_AT.invokeExact(s.state, dirfd, p, fh, mnt, flags);
+            if (rc == -1) throw fail("name_to_handle_at", subject, s.state);
             int len = fh.get(JAVA_INT, 0);
             return new FileHandle(fh.get(JAVA_INT, 4), fh.asSlice(8, len).toArray(JAVA_BYTE), mnt.get(JAVA_INT, 0));
         } catch (SysException e) {
@@ -638,14 +812,15 @@ public final class PosixFiles {
      * on the handle's mount. ESTALE once the file is gone.
      */
     public static int openByHandleAt(int mountFd, FileHandle handle, int flags) throws SysException {
-        try (Arena a = Arena.ofConfined()) {
+        try {
+            Native.Scratch s = Native.scratch();
             byte[] bytes = handle.bytes;
-            MemorySegment fh = a.allocate(8 + bytes.length, 8);
+            MemorySegment fh = s.struct1.asSlice(0, 8 + bytes.length);
             fh.set(JAVA_INT, 0, bytes.length);
             fh.set(JAVA_INT, 4, handle.type());
             MemorySegment.copy(bytes, 0, fh, JAVA_BYTE, 8, bytes.length);
-            MemorySegment st = Native.state();
-            return Libc.check("open_by_handle_at", (int) OPEN_BY_HANDLE_AT.invokeExact(st, mountFd, fh, flags), st);
+            return Libc.check("open_by_handle_at", (int) OPEN_BY_HANDLE_AT.invokeExact(s.state, mountFd, fh, flags),
+                    s.state);
         } catch (SysException e) {
             throw e;
         } catch (Throwable t) {
@@ -655,103 +830,45 @@ public final class PosixFiles {
 
     // ---------------------------------------------------------------- xattrs
 
-    /**
-     * getxattr on a path. {@code follow} picks getxattr over lgetxattr. To reach the object an O_PATH
-     * descriptor refers to, use path "/proc/self/fd/N" with follow=true: the magic link jumps to the
-     * object itself (a symlink is not followed further), while lgetxattr would act on the proc link.
-     */
-    public static byte[] getxattr(String path, String name, boolean follow) throws SysException {
-        return xget(-1, path, name, follow);
+    // Two families. f*: on a real (non-O_PATH) descriptor. *Of: on the object any descriptor refers
+    // to, O_PATH included, through "/proc/self/fd/N" with the following variants: the magic link
+    // lands on the inode itself (a symlink included, which is not followed further), so no path
+    // that anyone could change is involved. Names are bytes (XattrName or byte[]).
+
+    /** The value; ENODATA if absent. */
+    public static byte[] fgetxattr(int fd, byte[] name) throws SysException {
+        Native.Scratch s = Native.scratch();
+        return xget(s, fd, null, s.cstr(s.path2, name, "fgetxattr"), name);
     }
 
-    public static byte[] fgetxattr(int fd, String name) throws SysException {
-        return xget(fd, null, name, false);
+    public static byte[] getxattrOf(int fd, byte[] name) throws SysException {
+        Native.Scratch s = Native.scratch();
+        return xget(s, -1, s.procFd(s.path1, fd), s.cstr(s.path2, name, "getxattr"), name);
     }
 
-    private static byte[] xget(int fd, String path, String name, boolean follow) throws SysException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = path == null ? MemorySegment.NULL : a.allocateFrom(path), n = a.allocateFrom(name);
-            for (int attempt = 0; ; attempt++) {
-                MemorySegment st = Native.state();
-                long size = Libc.check("getxattr " + name, xgetCall(st, fd, p, n, MemorySegment.NULL, 0, follow), st);
-                if (size == 0) return new byte[0];
-                MemorySegment buf = a.allocate(size);
-                long got = xgetCall(st, fd, p, n, buf, size, follow);
-                if (got >= 0) return buf.asSlice(0, got).toArray(JAVA_BYTE);
-                // ERANGE: the value grew between the two calls; ask again.
-                if (Native.errno(st) != Errno.ERANGE || attempt > 8) Libc.check("getxattr " + name, got, st);
-            }
-        } catch (SysException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
+    public static byte[] getxattrOf(int fd, XattrName name) throws SysException {
+        Native.Scratch s = Native.scratch();
+        return xget(s, -1, s.procFd(s.path1, fd), s.cstr(s.path2, name), name);
     }
 
-    private static long xgetCall(MemorySegment st, int fd, MemorySegment p, MemorySegment n, MemorySegment buf, long size,
-                                 boolean follow) throws Throwable {
-        if (p.equals(MemorySegment.NULL)) return (long) FGETXATTR.invokeExact(st, fd, n, buf, size);
-        return follow ? (long) GETXATTR.invokeExact(st, p, n, buf, size)
-                : (long) LGETXATTR.invokeExact(st, p, n, buf, size);
-    }
-
-    public static void setxattr(String path, String name, byte[] value, int flags, boolean follow)
+    private static byte[] xget(Native.Scratch s, int fd, MemorySegment p, MemorySegment n, Object subject)
             throws SysException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = value.length == 0 ? a.allocate(1) : a.allocateFrom(JAVA_BYTE, value);
-            MemorySegment st = Native.state();
-            int rc = follow ? (int) SETXATTR.invokeExact(st, a.allocateFrom(path), a.allocateFrom(name), v,
-                    (long) value.length, flags)
-                    : (int) LSETXATTR.invokeExact(st, a.allocateFrom(path), a.allocateFrom(name), v,
-                    (long) value.length, flags);
-            Libc.check("setxattr " + name, rc, st);
-        } catch (SysException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
-    }
-
-    public static void fsetxattr(int fd, String name, byte[] value, int flags) throws SysException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = value.length == 0 ? a.allocate(1) : a.allocateFrom(JAVA_BYTE, value);
-            MemorySegment st = Native.state();
-            Libc.check("fsetxattr " + name,
-                    (int) FSETXATTR.invokeExact(st, fd, a.allocateFrom(name), v, (long) value.length, flags), st);
-        } catch (SysException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
-    }
-
-    public static List<String> listxattr(String path, boolean follow) throws SysException {
-        return xlist(-1, path, follow);
-    }
-
-    public static List<String> flistxattr(int fd) throws SysException {
-        return xlist(fd, null, false);
-    }
-
-    private static List<String> xlist(int fd, String path, boolean follow) throws SysException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = path == null ? MemorySegment.NULL : a.allocateFrom(path);
-            for (int attempt = 0; ; attempt++) {
-                MemorySegment st = Native.state();
-                long size = Libc.check("listxattr", xlistCall(st, fd, p, MemorySegment.NULL, 0, follow), st);
-                if (size == 0) return List.of();
-                MemorySegment buf = a.allocate(size);
-                long got = xlistCall(st, fd, p, buf, size, follow);
-                if (got >= 0) {
-                    List<String> names = new ArrayList<>();
-                    for (long off = 0; off < got; ) {
-                        String s = buf.getString(off);
-                        names.add(s);
-                        off += s.getBytes(StandardCharsets.UTF_8).length + 1;
-                    }
-                    return names;
+        try {
+            // First try the scratch buffer: one call for the common small value.
+            MemorySegment buf = s.result;
+            long got = xgetCall(s.state, fd, p, n, buf, buf.byteSize());
+            if (got >= 0) return buf.asSlice(0, got).toArray(JAVA_BYTE);
+            if (Native.errno(s.state) != Errno.ERANGE) throw fail("getxattr", subject, s.state);
+            try (Arena a = Arena.ofConfined()) {
+                for (int attempt = 0; ; attempt++) {
+                    long size = xgetCall(s.state, fd, p, n, MemorySegment.NULL, 0);
+                    if (size == -1) throw fail("getxattr", subject, s.state);
+                    MemorySegment big = a.allocate(Math.max(1, size));
+                    got = xgetCall(s.state, fd, p, n, big, size);
+                    if (got >= 0) return big.asSlice(0, got).toArray(JAVA_BYTE);
+                    // ERANGE: the value grew between the two calls; ask again.
+                    if (Native.errno(s.state) != Errno.ERANGE || attempt > 8) throw fail("getxattr", subject, s.state);
                 }
-                if (Native.errno(st) != Errno.ERANGE || attempt > 8) Libc.check("listxattr", got, st);
             }
         } catch (SysException e) {
             throw e;
@@ -760,18 +877,41 @@ public final class PosixFiles {
         }
     }
 
-    private static long xlistCall(MemorySegment st, int fd, MemorySegment p, MemorySegment buf, long size,
-                                  boolean follow) throws Throwable {
-        if (p.equals(MemorySegment.NULL)) return (long) FLISTXATTR.invokeExact(st, fd, buf, size);
-        return follow ? (long) LISTXATTR.invokeExact(st, p, buf, size) : (long) LLISTXATTR.invokeExact(st, p, buf, size);
+    private static long xgetCall(MemorySegment st, int fd, MemorySegment p, MemorySegment n, MemorySegment buf,
+                                 long size) throws Throwable {
+        if (p == null) return (long) FGETXATTR.invokeExact(st, fd, n, buf, size);
+        return (long) GETXATTR.invokeExact(st, p, n, buf, size);
     }
 
-    public static void removexattr(String path, String name, boolean follow) throws SysException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = Native.state();
-            int rc = follow ? (int) REMOVEXATTR.invokeExact(st, a.allocateFrom(path), a.allocateFrom(name))
-                    : (int) LREMOVEXATTR.invokeExact(st, a.allocateFrom(path), a.allocateFrom(name));
-            Libc.check("removexattr " + name, rc, st);
+    public static void fsetxattr(int fd, byte[] name, byte[] value, int flags) throws SysException {
+        Native.Scratch s = Native.scratch();
+        xset(s, fd, null, s.cstr(s.path2, name, "fsetxattr"), value, flags, name);
+    }
+
+    public static void setxattrOf(int fd, byte[] name, byte[] value, int flags) throws SysException {
+        Native.Scratch s = Native.scratch();
+        xset(s, -1, s.procFd(s.path1, fd), s.cstr(s.path2, name, "setxattr"), value, flags, name);
+    }
+
+    public static void setxattrOf(int fd, XattrName name, byte[] value, int flags) throws SysException {
+        Native.Scratch s = Native.scratch();
+        xset(s, -1, s.procFd(s.path1, fd), s.cstr(s.path2, name), value, flags, name);
+    }
+
+    private static void xset(Native.Scratch s, int fd, MemorySegment p, MemorySegment n, byte[] value, int flags,
+                             Object subject) throws SysException {
+        try {
+            int rc;
+            if (value.length <= s.result.byteSize()) {
+                MemorySegment v = s.result;
+                MemorySegment.copy(value, 0, v, JAVA_BYTE, 0, value.length);
+                rc = xsetCall(s.state, fd, p, n, v, value.length, flags);
+            } else {
+                try (Arena a = Arena.ofConfined()) {
+                    rc = xsetCall(s.state, fd, p, n, a.allocateFrom(JAVA_BYTE, value), value.length, flags);
+                }
+            }
+            if (rc == -1) throw fail(p == null ? "fsetxattr" : "setxattr", subject, s.state);
         } catch (SysException e) {
             throw e;
         } catch (Throwable t) {
@@ -779,10 +919,84 @@ public final class PosixFiles {
         }
     }
 
-    public static void fremovexattr(int fd, String name) throws SysException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = Native.state();
-            Libc.check("fremovexattr " + name, (int) FREMOVEXATTR.invokeExact(st, fd, a.allocateFrom(name)), st);
+    private static int xsetCall(MemorySegment st, int fd, MemorySegment p, MemorySegment n, MemorySegment v, long len,
+                                int flags) throws Throwable {
+        if (p == null) return (int) FSETXATTR.invokeExact(st, fd, n, v, len, flags);
+        return (int) SETXATTR.invokeExact(st, p, n, v, len, flags);
+    }
+
+    /** Every name, as bytes (unfiltered: callers decide what a caller may see). */
+    public static List<byte[]> flistxattr(int fd) throws SysException {
+        return xlist(Native.scratch(), fd, null);
+    }
+
+    public static List<byte[]> listxattrOf(int fd) throws SysException {
+        Native.Scratch s = Native.scratch();
+        return xlist(s, -1, s.procFd(s.path1, fd));
+    }
+
+    private static List<byte[]> xlist(Native.Scratch s, int fd, MemorySegment p) throws SysException {
+        try {
+            MemorySegment buf = s.result;
+            long got = xlistCall(s.state, fd, p, buf, buf.byteSize());
+            if (got >= 0) return splitNames(buf, got);
+            if (Native.errno(s.state) != Errno.ERANGE) throw fail("listxattr", null, s.state);
+            try (Arena a = Arena.ofConfined()) {
+                for (int attempt = 0; ; attempt++) {
+                    long size = xlistCall(s.state, fd, p, MemorySegment.NULL, 0);
+                    if (size == -1) throw fail("listxattr", null, s.state);
+                    MemorySegment big = a.allocate(Math.max(1, size));
+                    got = xlistCall(s.state, fd, p, big, size);
+                    if (got >= 0) return splitNames(big, got);
+                    if (Native.errno(s.state) != Errno.ERANGE || attempt > 8) throw fail("listxattr", null, s.state);
+                }
+            }
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    private static List<byte[]> splitNames(MemorySegment buf, long len) {
+        List<byte[]> names = new ArrayList<>();
+        long start = 0;
+        for (long i = 0; i < len; i++) {
+            if (buf.get(JAVA_BYTE, i) == 0) {
+                if (i > start) names.add(buf.asSlice(start, i - start).toArray(JAVA_BYTE));
+                start = i + 1;
+            }
+        }
+        return names;
+    }
+
+    private static long xlistCall(MemorySegment st, int fd, MemorySegment p, MemorySegment buf, long size)
+            throws Throwable {
+        if (p == null) return (long) FLISTXATTR.invokeExact(st, fd, buf, size);
+        return (long) LISTXATTR.invokeExact(st, p, buf, size);
+    }
+
+    public static void fremovexattr(int fd, byte[] name) throws SysException {
+        Native.Scratch s = Native.scratch();
+        xremove(s, fd, null, s.cstr(s.path2, name, "fremovexattr"), name);
+    }
+
+    public static void removexattrOf(int fd, byte[] name) throws SysException {
+        Native.Scratch s = Native.scratch();
+        xremove(s, -1, s.procFd(s.path1, fd), s.cstr(s.path2, name, "removexattr"), name);
+    }
+
+    public static void removexattrOf(int fd, XattrName name) throws SysException {
+        Native.Scratch s = Native.scratch();
+        xremove(s, -1, s.procFd(s.path1, fd), s.cstr(s.path2, name), name);
+    }
+
+    private static void xremove(Native.Scratch s, int fd, MemorySegment p, MemorySegment n, Object subject)
+            throws SysException {
+        try {
+            int rc = p == null ? (int) FREMOVEXATTR.invokeExact(s.state, fd, n)
+                    : (int) REMOVEXATTR.invokeExact(s.state, p, n);
+            if (rc == -1) throw fail(p == null ? "fremovexattr" : "removexattr", subject, s.state);
         } catch (SysException e) {
             throw e;
         } catch (Throwable t) {

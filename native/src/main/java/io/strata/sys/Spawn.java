@@ -42,7 +42,7 @@ public final class Spawn {
                 MemorySegment pid = a.allocate(JAVA_INT);
                 rc = (int) SPAWNP.invokeExact(pid, a.allocateFrom(argv[0]), fa, MemorySegment.NULL,
                         strings(a, argv), strings(a, env));
-                if (rc != 0) throw new SysException("posix_spawnp " + argv[0], rc);
+                if (rc != 0) throw new SysException("posix_spawnp", argv[0], rc);
                 MemorySegment status = a.allocate(JAVA_INT);
                 MemorySegment st = Native.state();
                 int r;

@@ -1,5 +1,6 @@
 package io.strata.sys;
 
+import io.strata.core.Errno;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -82,6 +83,22 @@ class LibcTest {
             Libc.closeQuietly(sp[0]);
             Libc.closeQuietly(sp[1]);
         }
+    }
+
+    @Test
+    void expectedErrnosAreStacklessAndMessagesAreBuiltLazily() {
+        SysException e = assertThrows(SysException.class, () -> Libc.open("/nonexistent/strata", Libc.O_RDONLY, 0));
+        assertEquals(0, e.getStackTrace().length, "ENOENT is an answer, not a fault: no stack trace");
+        assertEquals("open", e.call());
+        assertEquals("open /nonexistent/strata: ENOENT", e.getMessage());
+        SysException bad = assertThrows(SysException.class, () -> Libc.close(987654));
+        assertTrue(bad.getStackTrace().length > 0, "EBADF is a fault: it keeps its stack trace");
+        SysException ioctl = assertThrows(SysException.class, () -> Libc.ioctl(987654, 0x1234, MemorySegment.NULL));
+        assertEquals("ioctl 0x1234: EBADF", ioctl.getMessage());
+        byte[] name = {'a', (byte) 0xE9};
+        SysException b = new SysException("openat", name, Errno.EEXIST);
+        name[0] = 'z'; // the exception keeps its own copy
+        assertEquals("openat a\\xE9: EEXIST", b.getMessage());
     }
 
     @Test

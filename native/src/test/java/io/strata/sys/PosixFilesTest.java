@@ -3,6 +3,9 @@ package io.strata.sys;
 import static io.strata.sys.PosixFiles.*;
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.strata.core.Errno;
+import io.strata.core.Name;
+import io.strata.core.XattrName;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,6 +27,11 @@ class PosixFilesTest {
         dfd = Libc.open(dir.toString(), Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
     }
 
+    /** A path or name typed in a test, as bytes. */
+    static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
     @AfterEach
     void tearDown() throws Exception {
         Libc.closeQuietly(dfd);
@@ -34,7 +42,7 @@ class PosixFilesTest {
 
     @Test
     void createWriteReadStat() throws Exception {
-        int fd = openat(dfd, "f", Libc.O_CREAT | Libc.O_RDWR | Libc.O_EXCL | Libc.O_CLOEXEC, 0640);
+        int fd = openat(dfd, b("f"), Libc.O_CREAT | Libc.O_RDWR | Libc.O_EXCL | Libc.O_CLOEXEC, 0640);
         try {
             ByteBuffer src = ByteBuffer.allocateDirect(5).put("hello".getBytes()).flip();
             assertEquals(5, pwrite(fd, src, 10));
@@ -47,7 +55,7 @@ class PosixFilesTest {
             assertTrue(st.isRegular());
             assertEquals(0640, st.mode() & 07777);
             assertTrue(st.mntId() != 0);
-            Stat st2 = statx(dfd, "f", AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_MNT_ID);
+            Stat st2 = statx(dfd, b("f"), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_MNT_ID);
             assertEquals(st.ino(), st2.ino());
             assertEquals(st.dev(), st2.dev());
             assertEquals(Files.getAttribute(dir.resolve("f"), "unix:ino"), st.ino());
@@ -67,62 +75,62 @@ class PosixFilesTest {
 
     @Test
     void namesAndLinks() throws Exception {
-        mkdirat(dfd, "d", 0755);
-        symlinkat("/etc/passwd", dfd, "s");
-        assertEquals("/etc/passwd", readlinkat(dfd, "s"));
-        int sfd = openat(dfd, "s", Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
-        assertEquals("/etc/passwd", readlinkat(sfd, ""));
+        mkdirat(dfd, b("d"), 0755);
+        symlinkat(b("/etc/passwd"), dfd, b("s"));
+        assertArrayEquals(b("/etc/passwd"), readlinkat(dfd, b("s")));
+        int sfd = openat(dfd, b("s"), Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
+        assertArrayEquals(b("/etc/passwd"), readlinkat(sfd, EMPTY_PATH));
         assertTrue(fstat(sfd).isSymlink());
         Libc.close(sfd);
-        Libc.close(openat(dfd, "a", Libc.O_CREAT | Libc.O_WRONLY | Libc.O_CLOEXEC, 0644));
-        int afd = openat(dfd, "a", Libc.O_PATH | Libc.O_CLOEXEC, 0);
-        linkat(afd, "", dfd, "b", AT_EMPTY_PATH);
+        Libc.close(openat(dfd, b("a"), Libc.O_CREAT | Libc.O_WRONLY | Libc.O_CLOEXEC, 0644));
+        int afd = openat(dfd, b("a"), Libc.O_PATH | Libc.O_CLOEXEC, 0);
+        linkat(afd, EMPTY_PATH, dfd, b("b"), AT_EMPTY_PATH);
         assertEquals(2, fstat(afd).nlink());
-        renameat2(dfd, "b", dfd, "c", 0);
-        SysException e = assertThrows(SysException.class, () -> renameat2(dfd, "a", dfd, "c", RENAME_NOREPLACE));
+        renameat2(dfd, b("b"), dfd, b("c"), 0);
+        SysException e = assertThrows(SysException.class, () -> renameat2(dfd, b("a"), dfd, b("c"), RENAME_NOREPLACE));
         assertEquals(Errno.EEXIST, e.errno());
-        renameat2(dfd, "a", dfd, "d", RENAME_EXCHANGE);
+        renameat2(dfd, Name.of("a"), dfd, Name.of("d"), RENAME_EXCHANGE);
         assertTrue(Files.isDirectory(dir.resolve("a")));
-        unlinkat(dfd, "c", 0);
-        unlinkat(dfd, "a", AT_REMOVEDIR);
-        fchownat(afd, "", 1234, 5678, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+        unlinkat(dfd, b("c"), 0);
+        unlinkat(dfd, Name.of("a"), AT_REMOVEDIR);
+        fchownat(afd, EMPTY_PATH, 1234, 5678, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
         Stat st = fstat(afd);
         assertEquals(1234, st.uid());
         assertEquals(5678, st.gid());
-        utimensat(afd, "", 1_500_000_000_123_456_789L, UTIME_OMIT, AT_EMPTY_PATH);
+        utimensat(afd, EMPTY_PATH, 1_500_000_000_123_456_789L, UTIME_OMIT, AT_EMPTY_PATH);
         assertEquals(1_500_000_000_123_456_789L, fstat(afd).atimeNs());
-        mknodat(dfd, "fifo", 0010644, 0);
-        assertEquals(0010000, statx(dfd, "fifo", AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS).type());
+        mknodat(dfd, b("fifo"), 0010644, 0);
+        assertEquals(0010000, statx(dfd, b("fifo"), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS).type());
         Libc.close(afd);
     }
 
     @Test
     void openat2Resolve() throws Exception {
-        symlinkat("/etc", dfd, "out");
-        mkdirat(dfd, "sub", 0755);
+        symlinkat(b("/etc"), dfd, b("out"));
+        mkdirat(dfd, b("sub"), 0755);
         SysException e = assertThrows(SysException.class,
-                () -> openat2(dfd, "../x", Libc.O_PATH, 0, RESOLVE_BENEATH));
+                () -> openat2(dfd, b("../x"), Libc.O_PATH, 0, RESOLVE_BENEATH));
         assertEquals(Errno.EXDEV, e.errno());
-        e = assertThrows(SysException.class, () -> openat2(dfd, "out/passwd", Libc.O_PATH, 0, RESOLVE_BENEATH));
+        e = assertThrows(SysException.class, () -> openat2(dfd, b("out/passwd"), Libc.O_PATH, 0, RESOLVE_BENEATH));
         assertEquals(Errno.EXDEV, e.errno());
-        int fd = openat2(dfd, "sub", Libc.O_PATH | Libc.O_CLOEXEC, 0, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+        int fd = openat2(dfd, Name.of("sub"), Libc.O_PATH | Libc.O_CLOEXEC, 0, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
         assertTrue(fstat(fd).isDir());
         Libc.close(fd);
     }
 
     @Test
     void getdentsListsEverythingAndResumes() throws Exception {
-        for (int i = 0; i < 300; i++) Libc.close(openat(dfd, "file-" + i, Libc.O_CREAT | Libc.O_WRONLY, 0644));
-        int fd = openat(dfd, ".", Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
+        for (int i = 0; i < 300; i++) Libc.close(openat(dfd, Name.of("file-" + i), Libc.O_CREAT | Libc.O_WRONLY, 0644));
+        int fd = openat(dfd, b("."), Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
         try (DirBuffer buf = new DirBuffer(1024)) {
-            java.util.Set<String> names = new java.util.HashSet<>();
+            java.util.Set<Name> names = new java.util.HashSet<>();
             long resume = -1;
             for (List<Dirent> l; !(l = getdents64(fd, buf)).isEmpty(); ) {
                 for (Dirent d : l) names.add(d.name());
                 if (resume < 0) resume = l.get(0).off();
             }
             assertEquals(302, names.size());
-            assertTrue(names.contains(".") && names.contains("..") && names.contains("file-299"));
+            assertTrue(names.contains(Name.DOT) && names.contains(Name.DOTDOT) && names.contains(Name.of("file-299")));
             lseek(fd, resume, SEEK_SET);
             assertFalse(getdents64(fd, buf).isEmpty());
         } finally {
@@ -132,23 +140,23 @@ class PosixFilesTest {
 
     @Test
     void fileHandlesRoundTrip() throws Exception {
-        Libc.close(openat(dfd, "h", Libc.O_CREAT | Libc.O_WRONLY, 0644));
+        Libc.close(openat(dfd, b("h"), Libc.O_CREAT | Libc.O_WRONLY, 0644));
         FileHandle h;
         try {
-            h = nameToHandleAt(dfd, "h", 0);
+            h = nameToHandleAt(dfd, b("h"), 0);
         } catch (SysException e) {
             assertEquals(Errno.EOPNOTSUPP, e.errno());
             return; // file system without export support
         }
-        int pfd = openat(dfd, "h", Libc.O_PATH, 0);
-        assertEquals(h, nameToHandleAt(pfd, "", AT_EMPTY_PATH));
+        int pfd = openat(dfd, b("h"), Libc.O_PATH, 0);
+        assertEquals(h, nameToHandleAt(pfd, EMPTY_PATH, AT_EMPTY_PATH));
         assertEquals(fstat(pfd).mntId(), h.mountId());
-        int mfd = openat(dfd, ".", Libc.O_RDONLY | Libc.O_DIRECTORY, 0);
+        int mfd = openat(dfd, b("."), Libc.O_RDONLY | Libc.O_DIRECTORY, 0);
         int fd = openByHandleAt(mfd, h, Libc.O_PATH);
         assertEquals(fstat(pfd).ino(), fstat(fd).ino());
         Libc.close(fd);
         Libc.close(pfd);
-        unlinkat(dfd, "h", 0);
+        unlinkat(dfd, b("h"), 0);
         SysException e = assertThrows(SysException.class, () -> openByHandleAt(mfd, h, Libc.O_PATH));
         assertEquals(Errno.ESTALE, e.errno());
         Libc.close(mfd);
@@ -156,32 +164,137 @@ class PosixFilesTest {
 
     @Test
     void xattrsAndStatfsAndCopy() throws Exception {
-        int fd = openat(dfd, "x", Libc.O_CREAT | Libc.O_RDWR, 0644);
+        int fd = openat(dfd, b("x"), Libc.O_CREAT | Libc.O_RDWR, 0644);
+        int opath = openat(dfd, b("x"), Libc.O_PATH | Libc.O_CLOEXEC, 0);
         try {
-            String proc = "/proc/self/fd/" + fd;
-            setxattr(proc, "user.k", "v1".getBytes(), 0, true);
-            fsetxattr(fd, "user.e", new byte[0], XATTR_CREATE);
-            assertArrayEquals("v1".getBytes(), getxattr(proc, "user.k", true));
-            assertArrayEquals("v1".getBytes(), fgetxattr(fd, "user.k"));
-            assertEquals(0, fgetxattr(fd, "user.e").length);
-            assertTrue(listxattr(proc, true).containsAll(List.of("user.k", "user.e")));
-            assertTrue(flistxattr(fd).contains("user.k"));
-            removexattr(proc, "user.k", true);
-            fremovexattr(fd, "user.e");
-            SysException e = assertThrows(SysException.class, () -> fgetxattr(fd, "user.k"));
+            setxattrOf(opath, b("user.k"), b("v1"), 0);
+            fsetxattr(fd, b("user.e"), new byte[0], XATTR_CREATE);
+            byte[] big = new byte[3000]; // ext4 keeps all of a file's xattrs in one block
+            for (int i = 0; i < big.length; i++) big[i] = (byte) i;
+            setxattrOf(opath, XattrName.of("user.big"), big, 0);
+            assertArrayEquals(b("v1"), getxattrOf(opath, b("user.k")));
+            assertArrayEquals(b("v1"), fgetxattr(fd, b("user.k")));
+            assertArrayEquals(big, getxattrOf(fd, XattrName.of("user.big")));
+            assertEquals(0, fgetxattr(fd, b("user.e")).length);
+            List<String> names = listxattrOf(opath).stream().map(n -> new String(n, StandardCharsets.UTF_8)).toList();
+            assertTrue(names.containsAll(List.of("user.k", "user.e", "user.big")), names.toString());
+            assertEquals(names, flistxattr(fd).stream().map(n -> new String(n, StandardCharsets.UTF_8)).toList());
+            removexattrOf(opath, b("user.k"));
+            fremovexattr(fd, b("user.e"));
+            removexattrOf(opath, XattrName.of("user.big"));
+            SysException e = assertThrows(SysException.class, () -> fgetxattr(fd, b("user.k")));
             assertEquals(Errno.ENODATA, e.errno());
+            assertEquals(0, e.getStackTrace().length);
             FsStat fs = fstatfs(dfd);
             assertTrue(fs.blocks() > 0 && fs.namelen() >= 255 && fs.bsize() > 0);
 
             pwrite(fd, ByteBuffer.wrap("copy me".getBytes(StandardCharsets.UTF_8)), 0);
-            int out = openat(dfd, "y", Libc.O_CREAT | Libc.O_RDWR, 0644);
+            int out = openat(dfd, b("y"), Libc.O_CREAT | Libc.O_RDWR, 0644);
             assertEquals(7, copyFileRange(fd, 0, out, 3, 7, 0));
-            ByteBuffer b = ByteBuffer.allocate(10);
-            pread(out, b, 0);
-            assertEquals("copy me", new String(b.array(), 3, 7));
+            ByteBuffer bb = ByteBuffer.allocate(10);
+            pread(out, bb, 0);
+            assertEquals("copy me", new String(bb.array(), 3, 7));
             Libc.close(out);
         } finally {
             Libc.close(fd);
+            Libc.close(opath);
+        }
+    }
+
+    /** Values beyond the per-thread 4 KiB buffer take the probing path (tmpfs holds them; ext4 does not). */
+    @Test
+    void largeXattrValues() throws Exception {
+        Path shm = Path.of("/dev/shm");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(shm), "no /dev/shm");
+        Path f = Files.createTempFile(shm, "strata-xattr", ".bin");
+        int fd = Libc.open(f.toString(), Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+        try {
+            byte[] big = new byte[20_000];
+            for (int i = 0; i < big.length; i++) big[i] = (byte) (i * 7);
+            try {
+                fsetxattr(fd, b("user.big"), big, 0);
+            } catch (SysException e) {
+                org.junit.jupiter.api.Assumptions.assumeTrue(false, "no large user xattrs on /dev/shm: " + e.getMessage());
+            }
+            assertArrayEquals(big, fgetxattr(fd, b("user.big")));
+            assertArrayEquals(big, getxattrOf(fd, XattrName.of("user.big")));
+            List<byte[]> names = new java.util.ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                byte[] name = b("user.long-name-to-fill-the-list-beyond-4k-" + i);
+                fsetxattr(fd, name, new byte[0], 0);
+                names.add(name);
+            }
+            List<String> listed = flistxattr(fd).stream().map(n -> new String(n, StandardCharsets.UTF_8)).toList();
+            assertEquals(301, listed.size());
+            assertTrue(listed.contains("user.long-name-to-fill-the-list-beyond-4k-299"));
+        } finally {
+            Libc.close(fd);
+            Files.delete(f);
+        }
+    }
+
+    /** The bytes 0xE9 and 0xFF are two different names on the host, and every call keeps them apart. */
+    @Test
+    void namesThatAreNotUtf8StayDistinctEverywhere() throws Exception {
+        byte[] e9 = {(byte) 0xE9}, ff = {(byte) 0xFF};
+        Libc.close(openat(dfd, e9, Libc.O_CREAT | Libc.O_EXCL | Libc.O_WRONLY, 0644));
+        Libc.close(openat(dfd, Name.of(ff), Libc.O_CREAT | Libc.O_EXCL | Libc.O_WRONLY, 0600));
+        assertEquals(0644, statx(dfd, e9, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS).mode() & 07777);
+        assertEquals(0600, statx(dfd, Name.of(ff), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS).mode() & 07777);
+        int fd = openat(dfd, b("."), Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
+        java.util.Set<Name> listed = new java.util.HashSet<>();
+        try (DirBuffer buf = new DirBuffer(4096)) {
+            for (List<Dirent> l; !(l = getdents64(fd, buf)).isEmpty(); ) for (Dirent d : l) listed.add(d.name());
+        } finally {
+            Libc.close(fd);
+        }
+        assertEquals(java.util.Set.of(Name.DOT, Name.DOTDOT, Name.of(e9), Name.of(ff)), listed);
+        // a symlink whose target is not UTF-8 either, read back byte for byte
+        byte[] target = {'.', '/', (byte) 0xE9, (byte) 0x80, 'x'};
+        symlinkat(target, dfd, Name.of(new byte[] {(byte) 0xC3}));
+        assertArrayEquals(target, readlinkat(dfd, new byte[] {(byte) 0xC3}));
+        byte[] fe = {(byte) 0xFE, (byte) 0x80};
+        renameat2(dfd, Name.of(e9), dfd, Name.of(fe), RENAME_NOREPLACE);
+        assertEquals(Errno.ENOENT, assertThrows(SysException.class,
+                () -> statx(dfd, e9, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS)).errno());
+        assertEquals(0644, statx(dfd, fe, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS).mode() & 07777);
+        linkat(dfd, fe, dfd, Name.of(new byte[] {(byte) 0x81}), 0);
+        assertEquals(2, statx(dfd, fe, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS).nlink());
+        unlinkat(dfd, Name.of(fe), 0);
+        unlinkat(dfd, new byte[] {(byte) 0x81}, 0);
+        unlinkat(dfd, ff, 0);
+        unlinkat(dfd, new byte[] {(byte) 0xC3}, 0);
+        mkdirat(dfd, Name.of(e9), 0700);
+        unlinkat(dfd, e9, AT_REMOVEDIR);
+        try (java.util.stream.Stream<Path> left = Files.list(dir)) {
+            assertEquals(0, left.count());
+        }
+    }
+
+    @Test
+    void badPathsAreRefusedBeforeTheCall() {
+        SysException nul = assertThrows(SysException.class, () -> openat(dfd, new byte[] {'a', 0, 'b'}, Libc.O_RDONLY, 0));
+        assertEquals(Errno.EINVAL, nul.errno());
+        byte[] huge = new byte[4096];
+        java.util.Arrays.fill(huge, (byte) 'x');
+        assertEquals(Errno.ENAMETOOLONG, assertThrows(SysException.class, () -> mkdirat(dfd, huge, 0755)).errno());
+        // a 256-byte component is the kernel's to refuse
+        byte[] component = java.util.Arrays.copyOf(huge, 256);
+        assertEquals(Errno.ENAMETOOLONG, assertThrows(SysException.class, () -> mkdirat(dfd, component, 0755)).errno());
+    }
+
+    @Test
+    void faccessatChecksTheObjectOfADescriptor() throws Exception {
+        Libc.close(openat(dfd, b("ro"), Libc.O_CREAT | Libc.O_WRONLY, 0444));
+        int pfd = openat(dfd, b("ro"), Libc.O_PATH | Libc.O_CLOEXEC, 0);
+        try {
+            faccessat(pfd, EMPTY_PATH, 4, AT_EMPTY_PATH | AT_EACCESS);
+            // root may write anything, but nobody executes a file without an x bit
+            SysException e = assertThrows(SysException.class,
+                    () -> faccessat(pfd, EMPTY_PATH, 1, AT_EMPTY_PATH | AT_EACCESS));
+            assertEquals(Errno.EACCES, e.errno());
+        } finally {
+            Libc.close(pfd);
         }
     }
 
