@@ -2,6 +2,12 @@ package io.strata.cli;
 
 import io.strata.core.CacheMode;
 import io.strata.core.FileSystem;
+import io.strata.ext2.Ext2FileSystem;
+import io.strata.ext2.Ext2Options;
+import io.strata.memory.MemoryFileSystem;
+import io.strata.memory.MemoryOptions;
+import io.strata.passthrough.PassthroughFileSystem;
+import io.strata.passthrough.PassthroughOptions;
 import io.strata.sys.Libc;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -65,21 +71,29 @@ final class Backends {
         return source == null ? kind.label() : source.toString().replace(',', '_');
     }
 
+    /**
+     * Builds the file system; the caller owns it and closes it. The memory backend's root belongs
+     * to the user running the command (the backend asks the OS nothing itself).
+     */
     static FileSystem open(Kind kind, Path source, MountOptions o) throws IOException {
         return switch (kind) {
-            case MEMORY -> new io.strata.memory.MemoryFileSystem(new io.strata.memory.MemoryOptions(
-                    o.sizeBytes() > 0 ? o.sizeBytes() : defaultMemorySize(), 0, o.cache(), Libc.getuid(), Libc.getgid(), 0755));
-            case PASSTHROUGH -> io.strata.passthrough.PassthroughFileSystem.open(source,
-                    new io.strata.passthrough.PassthroughOptions(o.cache(), handles(o.handles()), o.dev(), o.passthrough(),
-                            o.readOnly()));
-            case EXT2 -> io.strata.ext2.Ext2FileSystem.open(source,
-                    new io.strata.ext2.Ext2Options(o.readOnly(), o.cacheBytes(), o.cache()));
+            case MEMORY -> new MemoryFileSystem(MemoryOptions.defaults(Libc.getuid(), Libc.getgid())
+                    .withSizeLimit(o.sizeBytes() > 0 ? o.sizeBytes() : defaultMemorySize()).withMode(o.cache()));
+            case PASSTHROUGH -> PassthroughFileSystem.open(source, passthroughOptions(o));
+            case EXT2 -> Ext2FileSystem.open(source, new Ext2Options(o.readOnly(), o.cacheBytes(), o.cache()));
         };
     }
 
-    private static io.strata.passthrough.PassthroughOptions.Handles handles(String h) {
-        return h == null ? io.strata.passthrough.PassthroughOptions.Handles.NEVER
-                : io.strata.passthrough.PassthroughOptions.Handles.valueOf(h.toUpperCase(Locale.ROOT));
+    /** The backend's own defaults, changed only where an option was given (handles= included). */
+    static PassthroughOptions passthroughOptions(MountOptions o) {
+        PassthroughOptions p = PassthroughOptions.defaults().withMode(o.cache()).withAllowDev(o.dev())
+                .withPassthroughIo(o.passthrough()).withReadOnly(o.readOnly());
+        return o.handles() == null ? p : p.withHandles(PassthroughOptions.Handles.valueOf(o.handles().toUpperCase(Locale.ROOT)));
+    }
+
+    /** The passthrough backend's default handles= mode, for the help text. */
+    static String defaultHandles() {
+        return PassthroughOptions.defaults().handles().name().toLowerCase(Locale.ROOT);
     }
 
     /** Like tmpfs, half of physical memory, but never more than the heap can hold. */

@@ -12,16 +12,28 @@ import java.util.List;
  * Background mode: re-runs this command with {@code -f} in a new session (setsid, so the
  * terminal's Ctrl-C does not reach it), output to a log file, and waits until the mount point is
  * a FUSE mount that answers, or the daemon exited (then its log explains why).
+ *
+ * <p>The log goes to a directory only this user can change ({@link RuntimeDir}) unless --log names
+ * one, and is created by {@link LogFile} (never through a symlink, never into someone else's
+ * file). The daemon then opens it by name: safe, because nobody else can replace a file in that
+ * directory.
  */
 final class Daemon {
     private Daemon() {}
 
+    /** The log's name for a mount point: the path with '/' as '_'. */
+    static String logName(Path mnt) {
+        return mnt.toString().replace('/', '_') + ".log";
+    }
+
     static int start(String[] args, Path mnt, Path log, PrintStream out, PrintStream err) {
         try {
-            if (log == null) {
-                Path dir = Path.of(System.getProperty("java.io.tmpdir"), "strata-" + io.strata.sys.Libc.getuid());
-                Files.createDirectories(dir);
-                log = dir.resolve(mnt.toString().replace('/', '_') + ".log");
+            if (log == null) log = RuntimeDir.forThisProcess().choose().resolve(logName(mnt));
+            try {
+                LogFile.create(log, io.strata.sys.Libc.getuid());
+            } catch (LogFile.UnsafeLogException e) {
+                err.println("strata: " + e.getMessage());
+                return 1;
             }
             List<String> cmd = new ArrayList<>();
             cmd.add("setsid");
@@ -34,7 +46,7 @@ final class Daemon {
             for (String a : args) cmd.add(a);
             cmd.add("-f");
             Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                    .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()))
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .redirectErrorStream(true).start();
             long deadline = System.nanoTime() + 30_000_000_000L;
             while (System.nanoTime() < deadline) {

@@ -16,6 +16,9 @@ import java.util.List;
  * <p>Without {@code -f} the command starts itself again as a detached daemon (its own session,
  * output to a log file) and returns once the mount answers, like other FUSE tools. With {@code -f}
  * it serves in the foreground until unmounted; Ctrl-C and SIGTERM unmount cleanly.
+ *
+ * <p>The command builds the file system and owns it: the FUSE mount only attaches a session, and
+ * the file system is closed here (ext2 writes back its metadata then) once the mount ended.
  */
 final class MountCommand {
     private MountCommand() {}
@@ -30,7 +33,10 @@ final class MountCommand {
               -f                stay in the foreground (default: return once mounted, daemon in background)
               --threads N       FUSE worker threads (default 4)
               --debug           log one line per FUSE request and reply (implies -f unless --log is given)
-              --log FILE        daemon log file (default /tmp/strata-UID/<mountpoint>.log)
+              --log FILE        daemon log file (default: <mountpoint>.log, '/' as '_', in a directory
+                                only you can write: $XDG_RUNTIME_DIR/strata, /run/strata for root,
+                                /run/user/UID/strata, or a 0700 TMPDIR/strata-UID made by strata);
+                                an existing symlink or another user's file there is refused
 
             mount options:
               size=SIZE                         memory: capacity (default: half of RAM), e.g. 512M, 2G
@@ -42,12 +48,14 @@ final class MountCommand {
               ro, rw                            read-only / read-write (default rw)
               allow_other                       let other users use the mount
               default_permissions (default), nodefault_permissions
-                                                let the kernel check mode bits
-              handles=never|prefer|mandatory    passthrough: identify files by file handle
+                                                let the kernel check mode bits as well; every backend
+                                                enforces permissions itself, so nodefault_permissions
+                                                is safe (it lets the backend decide alone)
+              handles=never|prefer|mandatory    passthrough: identify files by file handle (default %s)
               dev, nodev                        passthrough: allow opening device nodes (default nodev)
               passthrough=on|off                passthrough: kernel FUSE passthrough I/O (default on)
               cache_size=SIZE                   ext2: buffer cache size (default 64M)
-            """;
+            """.formatted(Backends.defaultHandles());
 
     static int run(String[] args, PrintStream out, PrintStream err) throws UsageException {
         List<String> positional = new ArrayList<>();
@@ -113,7 +121,8 @@ final class MountCommand {
 
         if (!foreground) return Daemon.start(args, mnt, log, out, err);
 
-        FuseConfig cfg = FuseConfig.defaults(mo.cache()).withThreads(threads).withDebug(debug)
+        // The cache mode is the backend's (opened with mo.cache() below); the mount follows its policy.
+        FuseConfig cfg = FuseConfig.defaults().withThreads(threads).withDebug(debug)
                 .withNames(Backends.fsname(kind, source), "strata")
                 .withAccess(mo.allowOther(), mo.defaultPermissions(), mo.readOnly())
                 .withPassthrough(kind == Backends.Kind.PASSTHROUGH && mo.passthrough());
@@ -128,23 +137,27 @@ final class MountCommand {
         try {
             session = FuseSession.mount(fs, mnt, cfg);
         } catch (IOException e) {
-            fs.destroy();
+            fs.close();
             err.println("strata: " + e.getMessage());
             return 1;
         }
-        Thread hook = new Thread(session::close, "strata-unmount");
+        OwnedMount owned = new OwnedMount(session, fs);
+        // SIGTERM / Ctrl-C: the JVM exits when the hooks finish, so the hook must also close the
+        // file system (ext2 flushes its metadata there), not leave it to the main thread.
+        Thread hook = new Thread(owned::close, "strata-unmount");
         Runtime.getRuntime().addShutdownHook(hook);
-        err.println("strata: " + kind.label() + " mounted at " + mnt + " (cache=" + mo.cache().option() + ", pid "
+        err.println("strata: " + kind.label() + " mounted at " + mnt + " (cache=" + fs.cachePolicy().mode().option() + ", pid "
                 + ProcessHandle.current().pid() + ")");
         try {
             session.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        owned.close(); // waits for the hook if it is closing already
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException shuttingDown) {
-            // the hook is already running: it unmounts
+            // the hook is already running (and done with the mount: close() above waited for it)
         }
         err.println("strata: " + mnt + " unmounted");
         return 0;

@@ -1,28 +1,35 @@
 package io.strata.fuse;
 
+import io.strata.core.Attr;
 import io.strata.core.AttrReply;
 import io.strata.core.Caller;
 import io.strata.core.Created;
 import io.strata.core.Entry;
+import io.strata.core.Errno;
+import io.strata.core.Feature;
 import io.strata.core.FileSystem;
 import io.strata.core.FsException;
+import io.strata.core.Ioctl;
+import io.strata.core.Name;
 import io.strata.core.Opened;
+import io.strata.core.Session;
 import io.strata.core.SetAttr;
 import io.strata.core.StatFs;
+import io.strata.core.XattrName;
 import io.strata.core.locks.LockTable;
-import io.strata.core.Errno;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Decodes each FUSE request, calls the {@link FileSystem}, and encodes the reply into the worker's
- * buffer. Stateless per request apart from the lock table and the passthrough registry, so any
- * number of workers share one dispatcher.
+ * Decodes each FUSE request, calls the {@link Session} this mount serves, and encodes the reply
+ * into the worker's buffer. Stateless per request apart from the lock table and the passthrough
+ * registry, so any number of workers share one dispatcher.
  */
 final class Dispatcher {
+    private static final System.Logger LOG = System.getLogger("strata.fuse");
     /** Returned by a handler that sends no reply now (FORGET, INTERRUPT, a parked SETLKW). */
     static final int NO_REPLY = -1;
 
@@ -35,36 +42,111 @@ final class Dispatcher {
             FATTR_KILL_SUIDGID = 2048;
     private static final int FUSE_GETATTR_FH = 1, FUSE_WRITE_CACHE = 1, FUSE_WRITE_KILL_SUIDGID = 4,
             FUSE_LK_FLOCK = 1, FUSE_RELEASE_FLOCK_UNLOCK = 2, FUSE_OPEN_KILL_SUIDGID = 1;
+    /** fuse_ioctl_in.flags: only CUSE sends unrestricted ioctls (argument layout unknown to the kernel). */
+    private static final int FUSE_IOCTL_UNRESTRICTED = 2;
+    /** sizeof(fuse_ioctl_out). */
+    static final int IOCTL_OUT = 16;
 
     private record OpenKey(long ino, long fh) {}
 
-    private final FileSystem fs;
+    private final Session fs;
     private final BackingFiles backing; // null: this connection has no passthrough
+    /** The kernel keeps mtime itself (FUSE_WRITEBACK_CACHE was negotiated). */
+    private final boolean writeback;
+    private final long negativeTimeoutNs;
+    private final Enosys enosys;
+    private final boolean statx;
+    private final long attributesMask;
     final LockTable locks = new LockTable();
     private final ConcurrentHashMap<OpenKey, Boolean> passthroughOpens = new ConcurrentHashMap<>();
 
-    Dispatcher(FileSystem fs, BackingFiles backing) {
+    /**
+     * @param fs the session this mount serves (features and cache policy are read once: they are
+     *           constant for a file system's lifetime)
+     */
+    Dispatcher(Session fs, BackingFiles backing, boolean writeback) {
         this.fs = fs;
         this.backing = backing;
+        this.writeback = writeback;
+        this.negativeTimeoutNs = fs.cachePolicy().negativeTimeoutNs();
+        Set<Feature> features = fs.features();
+        this.enosys = new Enosys(features);
+        // STATX adds only btime and statx attribute bits to GETATTR: a backend with neither gets
+        // ENOSYS, and the kernel then uses GETATTR for good, which costs nothing.
+        this.statx = features.contains(Feature.BTIME) || features.contains(Feature.VERITY);
+        this.attributesMask = features.contains(Feature.VERITY) ? Attr.ATTR_VERITY : 0;
+    }
+
+    private static final boolean[] SERVED = new boolean[64];
+    static {
+        for (int op : new int[] {Opcode.LOOKUP, Opcode.FORGET, Opcode.GETATTR, Opcode.SETATTR, Opcode.READLINK,
+            Opcode.SYMLINK, Opcode.MKNOD, Opcode.MKDIR, Opcode.UNLINK, Opcode.RMDIR, Opcode.RENAME, Opcode.LINK,
+            Opcode.OPEN, Opcode.READ, Opcode.WRITE, Opcode.STATFS, Opcode.RELEASE, Opcode.FSYNC, Opcode.SETXATTR,
+            Opcode.GETXATTR, Opcode.LISTXATTR, Opcode.REMOVEXATTR, Opcode.FLUSH, Opcode.OPENDIR, Opcode.READDIR,
+            Opcode.RELEASEDIR, Opcode.FSYNCDIR, Opcode.GETLK, Opcode.SETLK, Opcode.SETLKW, Opcode.ACCESS,
+            Opcode.CREATE, Opcode.INTERRUPT, Opcode.DESTROY, Opcode.IOCTL, Opcode.NOTIFY_REPLY, Opcode.BATCH_FORGET,
+            Opcode.FALLOCATE, Opcode.READDIRPLUS, Opcode.RENAME2, Opcode.LSEEK, Opcode.COPY_FILE_RANGE,
+            Opcode.TMPFILE, Opcode.STATX}) {
+            SERVED[op] = true;
+        }
+    }
+
+    /** True for opcodes this frontend implements (others are ENOSYS: the kernel may stop asking). */
+    static boolean serves(int opcode) {
+        return opcode >= 0 && opcode < SERVED.length && SERVED[opcode];
     }
 
     /** Per-worker scratch state the handlers fill in. */
     static final class Context {
         long entryIno; // a lookup reference handed out by this reply; forgotten if the reply is lost
+        long[] plusInos = new long[64]; // READDIRPLUS: the references the reply hands out
+        int plusCount;
         final StringBuilder debug = new StringBuilder();
         boolean debugging;
         Channel channel;
+
+        void reset() {
+            entryIno = 0;
+            plusCount = 0;
+        }
+
+        void addPlus(long ino) {
+            if (plusCount == plusInos.length) plusInos = Arrays.copyOf(plusInos, plusCount * 2);
+            plusInos[plusCount++] = ino;
+        }
     }
 
     int handle(Request rq, Reply rp, Context cx) throws FsException, BadRequestException {
-        Caller c = new Caller(rq.uid, rq.gid, rq.pid);
+        try {
+            return dispatch(rq, rp, cx);
+        } catch (FsException e) {
+            if (e.errno() == Errno.ENOSYS) {
+                int answer = enosys.answer(rq.opcode);
+                if (answer != Errno.ENOSYS) throw FsException.of(answer);
+            }
+            throw e;
+        }
+    }
+
+    private int dispatch(Request rq, Reply rp, Context cx) throws FsException, BadRequestException {
+        if (!serves(rq.opcode)) throw FsException.of(Errno.ENOSYS);
+        Caller c = new Caller(rq.uid, rq.gid, rq.pid, new ProcGroups(rq.pid, rq.extGroup));
         long ino = rq.nodeid;
         rp.begin();
         switch (rq.opcode) {
             case Opcode.LOOKUP -> {
-                String name = rq.name();
+                Name name = rq.name();
                 if (cx.debugging) note(cx, name);
-                return entry(rp, cx, fs.lookup(c, ino, name));
+                Entry e;
+                try {
+                    e = fs.lookup(c, ino, name);
+                } catch (FsException x) {
+                    // A negative entry lets the kernel remember "no such name" (a PATH search, a
+                    // build probing for files) for as long as the backend's policy allows.
+                    if (x.errno() != Errno.ENOENT || negativeTimeoutNs <= 0) throw x;
+                    e = Entry.negative(negativeTimeoutNs);
+                }
+                return entry(rp, cx, e);
             }
             case Opcode.FORGET -> {
                 fs.forget(ino, rq.u64(rq.struct(8)));
@@ -85,38 +167,50 @@ final class Dispatcher {
                 long fh = (rq.u32(at) & FUSE_GETATTR_FH) != 0 ? rq.u64(at + 8) : -1;
                 return attr(rp, fs.getattr(c, ino, fh));
             }
+            case Opcode.STATX -> {
+                if (!statx) throw FsException.of(Errno.ENOSYS);
+                int at = rq.struct(24);
+                long fh = (rq.u32(at) & FUSE_GETATTR_FH) != 0 ? rq.u64(at + 8) : -1;
+                AttrReply a = fs.getattr(c, ino, fh);
+                long t = a.attrTimeoutNs();
+                rp.u64(Reply.secs(t)).u32(Reply.nsecs(t)).u32(0).zeros(16);
+                return rp.statx(a.attr(), attributesMask | a.attr().attributes()).position();
+            }
             case Opcode.SETATTR -> {
                 return attr(rp, fs.setattr(c, ino, decodeSetattr(rq, cx)));
             }
             case Opcode.READLINK -> {
-                return rp.bytes(fs.readlink(c, ino).getBytes(StandardCharsets.UTF_8)).position();
+                byte[] target = fs.readlink(c, ino);
+                if (target.length > rp.capacity() - Reply.HEADER) throw FsException.of(Errno.ENAMETOOLONG);
+                return rp.bytes(target).position();
             }
             case Opcode.SYMLINK -> {
-                String name = rq.name();
-                String target = rq.name();
-                if (cx.debugging) note(cx, name + " -> " + target);
+                Name name = rq.name();
+                byte[] target = rq.cstring();
+                if (target.length == 0) throw FsException.of(Errno.ENOENT);
+                if (cx.debugging) note(cx, name + " -> " + io.strata.core.Bytes.display(target));
                 return entry(rp, cx, fs.symlink(c, ino, name, target));
             }
             case Opcode.MKNOD -> {
                 int at = rq.struct(16);
-                String name = rq.name();
+                Name name = rq.name();
                 if (cx.debugging) note(cx, name);
                 return entry(rp, cx, fs.mknod(c, ino, name, rq.u32(at), rq.u32(at + 4), rq.u32(at + 8)));
             }
             case Opcode.MKDIR -> {
                 int at = rq.struct(8);
-                String name = rq.name();
+                Name name = rq.name();
                 if (cx.debugging) note(cx, name);
                 return entry(rp, cx, fs.mkdir(c, ino, name, rq.u32(at), rq.u32(at + 4)));
             }
             case Opcode.UNLINK -> {
-                String name = rq.name();
+                Name name = rq.name();
                 if (cx.debugging) note(cx, name);
                 fs.unlink(c, ino, name);
                 return rp.position();
             }
             case Opcode.RMDIR -> {
-                String name = rq.name();
+                Name name = rq.name();
                 if (cx.debugging) note(cx, name);
                 fs.rmdir(c, ino, name);
                 return rp.position();
@@ -125,15 +219,15 @@ final class Dispatcher {
                 int at = rq.struct(rq.opcode == Opcode.RENAME ? 8 : 16);
                 long newDir = rq.u64(at);
                 int flags = rq.opcode == Opcode.RENAME ? 0 : rq.u32(at + 8);
-                String from = rq.name();
-                String to = rq.name();
+                Name from = rq.name();
+                Name to = rq.name();
                 if (cx.debugging) note(cx, from + " -> " + newDir + "/" + to + (flags != 0 ? " flags=" + flags : ""));
                 fs.rename(c, ino, from, newDir, to, flags);
                 return rp.position();
             }
             case Opcode.LINK -> {
                 int at = rq.struct(8);
-                String name = rq.name();
+                Name name = rq.name();
                 if (cx.debugging) note(cx, name);
                 return entry(rp, cx, fs.link(c, rq.u64(at), ino, name));
             }
@@ -150,7 +244,7 @@ final class Dispatcher {
                 int flags = rq.u32(at), mode = rq.u32(at + 4), umask = rq.u32(at + 8);
                 Created cr;
                 if (rq.opcode == Opcode.CREATE) {
-                    String name = rq.name();
+                    Name name = rq.name();
                     if (cx.debugging) note(cx, name + " mode=0" + Integer.toOctalString(mode));
                     cr = fs.create(c, ino, name, mode, flags, umask);
                 } else {
@@ -213,7 +307,7 @@ final class Dispatcher {
             case Opcode.SETXATTR -> {
                 int at = rq.struct(8);
                 int size = rq.u32(at), flags = rq.u32(at + 4);
-                String name = rq.name();
+                XattrName name = rq.xattrName();
                 if (cx.debugging) note(cx, name);
                 fs.setxattr(c, ino, name, rq.bytes(size), flags);
                 return rp.position();
@@ -221,23 +315,24 @@ final class Dispatcher {
             case Opcode.GETXATTR -> {
                 int at = rq.struct(8);
                 int size = rq.u32(at);
-                String name = rq.name();
+                XattrName name = rq.xattrName();
                 if (cx.debugging) note(cx, name + " size=" + size);
                 return sized(rp, fs.getxattr(c, ino, name), size);
             }
             case Opcode.LISTXATTR -> {
                 int at = rq.struct(8);
                 int size = rq.u32(at);
-                List<String> names = fs.listxattr(c, ino);
-                java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-                for (String n : names) {
-                    out.writeBytes(n.getBytes(StandardCharsets.UTF_8));
-                    out.write(0);
-                }
-                return sized(rp, out.toByteArray(), size);
+                List<XattrName> names = fs.listxattr(c, ino);
+                int total = 0;
+                for (XattrName n : names) total += n.length() + 1;
+                if (size == 0) return rp.u32(total).u32(0).position();
+                if (total > size) throw FsException.of(Errno.ERANGE);
+                if (total > rp.capacity() - Reply.HEADER) throw FsException.of(Errno.E2BIG);
+                for (XattrName n : names) rp.xattrName(n);
+                return rp.position();
             }
             case Opcode.REMOVEXATTR -> {
-                String name = rq.name();
+                XattrName name = rq.xattrName();
                 if (cx.debugging) note(cx, name);
                 fs.removexattr(c, ino, name);
                 return rp.position();
@@ -274,7 +369,9 @@ final class Dispatcher {
                 return NO_REPLY;
             }
             case Opcode.DESTROY -> {
-                fs.destroy();
+                // The connection ends: detach (forget what this mount held). The file system
+                // itself belongs to whoever built it and may serve other mounts.
+                fs.close();
                 return rp.position();
             }
             case Opcode.FALLOCATE -> {
@@ -284,7 +381,19 @@ final class Dispatcher {
             }
             case Opcode.LSEEK -> {
                 int at = rq.struct(24);
-                return rp.u64(fs.lseek(c, ino, rq.u64(at), rq.u64(at + 8), rq.u32(at + 16))).position();
+                long fh = rq.u64(at), off = rq.u64(at + 8);
+                int whence = rq.u32(at + 16);
+                long to;
+                try {
+                    to = fs.lseek(c, ino, fh, off, whence);
+                } catch (FsException e) {
+                    // The kernel answers SEEK_DATA/SEEK_HOLE generically only after an ENOSYS, and
+                    // then for the whole mount; any other error reaches lseek(2). So a layer that
+                    // lacks it while the stack claims it gets the generic answer from here.
+                    if (e.errno() != Errno.ENOSYS || enosys.lacks(Feature.SEEK_DATA)) throw e;
+                    to = seekFallback(c, ino, fh, off, whence);
+                }
+                return rp.u64(to).position();
             }
             case Opcode.COPY_FILE_RANGE -> {
                 int at = rq.struct(56);
@@ -293,6 +402,9 @@ final class Dispatcher {
                         rq.u64(at + 32), len, (int) rq.u64(at + 48));
                 return rp.u32((int) n).u32(0).position();
             }
+            case Opcode.IOCTL -> {
+                return ioctl(rq, rp, c, ino, cx);
+            }
             case Opcode.NOTIFY_REPLY -> {
                 return NO_REPLY;
             }
@@ -300,18 +412,19 @@ final class Dispatcher {
         }
     }
 
-    /** A reply carrying a lookup reference never reached the kernel: give the reference back. */
-    void forgetLost(long ino) {
-        fs.forget(ino, 1);
+    /** A reply carrying lookup references never reached the kernel: give the references back. */
+    void forgetLost(Context cx) {
+        if (cx.entryIno != 0) fs.forget(cx.entryIno, 1);
+        for (int i = 0; i < cx.plusCount; i++) fs.forget(cx.plusInos[i], 1);
     }
 
-    private static void note(Context cx, String s) {
+    private static void note(Context cx, Object s) {
         if (cx.debugging) cx.debug.append(' ').append(s);
     }
 
     private int entry(Reply rp, Context cx, Entry e) {
         rp.entry(e);
-        cx.entryIno = e.ino();
+        if (!e.isNegative()) cx.entryIno = e.ino(); // a negative entry carries no reference
         return rp.position();
     }
 
@@ -321,7 +434,7 @@ final class Dispatcher {
         return rp.position();
     }
 
-    /** GETXATTR/LISTXATTR: size 0 asks for the length; a too-small buffer is ERANGE. */
+    /** GETXATTR: size 0 asks for the length; a too-small buffer is ERANGE. */
     private static int sized(Reply rp, byte[] value, int size) throws FsException {
         if (size == 0) return rp.u32(value.length).u32(0).position();
         if (value.length > size) throw FsException.of(Errno.ERANGE);
@@ -353,7 +466,7 @@ final class Dispatcher {
         fs.setattr(c, ino, new SetAttr(SetAttr.KILL_SUIDGID, 0, 0, 0, 0, 0, 0, 0, fh));
     }
 
-    private static SetAttr decodeSetattr(Request rq, Context cx) throws BadRequestException {
+    private SetAttr decodeSetattr(Request rq, Context cx) throws BadRequestException {
         int at = rq.struct(88);
         int v = rq.u32(at);
         int valid = 0;
@@ -367,6 +480,7 @@ final class Dispatcher {
         if ((v & FATTR_MTIME_NOW) != 0) valid |= SetAttr.MTIME_NOW;
         if ((v & FATTR_CTIME) != 0) valid |= SetAttr.CTIME;
         if ((v & FATTR_KILL_SUIDGID) != 0) valid |= SetAttr.KILL_SUIDGID;
+        if (writeback && mtimeFromCache(v)) valid |= SetAttr.MTIME_CACHED;
         long fh = (v & FATTR_FH) != 0 ? rq.u64(at + 8) : -1;
         long size = rq.u64(at + 16);
         long atime = rq.u64(at + 32) * 1_000_000_000L + Integer.toUnsignedLong(rq.u32(at + 56));
@@ -377,6 +491,65 @@ final class Dispatcher {
         return new SetAttr(valid, mode, uid, gid, size, atime, mtime, ctime, fh);
     }
 
+    /**
+     * With the writeback cache the kernel owns mtime: utimensat(UTIME_NOW), truncate and its
+     * cache flushes all send the kernel's own time as FATTR_MTIME without FATTR_MTIME_NOW, so a
+     * "now" by a non-owner with write access would look like an owner-only explicit time. Those
+     * requests get {@link SetAttr#MTIME_CACHED} (checked like "now"). An explicit atime in the same
+     * request (no FATTR_ATIME_NOW) marks utimensat with explicit times, which stays owner-only;
+     * atime is never taken over by the cache, so its NOW bit is always honest. What remains
+     * indistinguishable: utimensat(UTIME_OMIT or UTIME_NOW, explicit mtime) by a non-owner with
+     * write access, which the kernel itself refuses unless the mount uses nodefault_permissions.
+     */
+    static boolean mtimeFromCache(int fattr) {
+        if ((fattr & FATTR_MTIME) == 0 || (fattr & FATTR_MTIME_NOW) != 0) return false;
+        return (fattr & FATTR_ATIME) == 0 || (fattr & FATTR_ATIME_NOW) != 0;
+    }
+
+    /** SEEK_DATA / SEEK_HOLE as generic_file_llseek answers them: all data, one hole at the end. */
+    private long seekFallback(Caller c, long ino, long fh, long off, int whence) throws FsException {
+        long size = fs.getattr(c, ino, fh).attr().size();
+        if (whence != FileSystem.SEEK_DATA && whence != FileSystem.SEEK_HOLE) throw FsException.of(Errno.EINVAL);
+        if (Long.compareUnsigned(off, size) >= 0) throw FsException.of(Errno.ENXIO);
+        return whence == FileSystem.SEEK_DATA ? off : size;
+    }
+
+    // ---- ioctl ----
+
+    /**
+     * fuse_ioctl_in (32 bytes): fh u64, flags u32, cmd u32, arg u64, in_size u32, out_size u32,
+     * then in_size bytes of input. FUSE file systems only get restricted ioctls: the kernel copies
+     * _IOC_SIZE(cmd) bytes in (for _IOC_WRITE) and offers as many back (for _IOC_READ); for
+     * FS_IOC_ENABLE_VERITY it appends the salt and signature to the input, for
+     * FS_IOC_MEASURE_VERITY it sizes the buffer from the caller's digest_size, and FS_IOC_GETFLAGS
+     * arrives from lsattr's fileattr path with a 4-byte int. The reply is fuse_ioctl_out (result
+     * i32, flags u32, in_iovs u32, out_iovs u32) and at most out_size bytes (more is EIO in the
+     * kernel). Only {@link Ioctl#allowed} commands reach the file system.
+     */
+    private int ioctl(Request rq, Reply rp, Caller c, long ino, Context cx) throws FsException, BadRequestException {
+        int at = rq.struct(32);
+        long fh = rq.u64(at);
+        int flags = rq.u32(at + 8), cmd = rq.u32(at + 12);
+        int inSize = rq.u32(at + 24), outSize = rq.u32(at + 28);
+        if (cx.debugging) {
+            note(cx, "cmd=0x" + Integer.toHexString(cmd) + " in=" + Integer.toUnsignedString(inSize) + " out="
+                    + Integer.toUnsignedString(outSize) + " flags=0x" + Integer.toHexString(flags));
+        }
+        if ((flags & FUSE_IOCTL_UNRESTRICTED) != 0 || !Ioctl.allowed(cmd)) throw FsException.of(Errno.ENOTTY);
+        if (outSize < 0 || outSize > rp.capacity() - Reply.HEADER - IOCTL_OUT) {
+            throw new BadRequestException("IOCTL out_size " + Integer.toUnsignedString(outSize));
+        }
+        byte[] in = rq.bytes(inSize);
+        Ioctl.Reply r = fs.ioctl(c, ino, fh, cmd, in, outSize);
+        byte[] out = r.out() == null ? new byte[0] : r.out();
+        if (out.length > outSize) {
+            LOG.log(System.Logger.Level.WARNING, "ioctl 0x" + Integer.toHexString(cmd) + " returned " + out.length
+                    + " bytes, more than the " + outSize + " the caller offered");
+            throw FsException.of(Errno.EIO);
+        }
+        return rp.u32(r.result()).u32(0).u32(0).u32(0).bytes(out).position();
+    }
+
     // ---- directories ----
 
     private int readdir(Request rq, Reply rp, Caller c, long ino, Context cx) throws FsException, BadRequestException {
@@ -385,53 +558,38 @@ final class Dispatcher {
         int limit = Math.min(rq.u32(at + 16), rp.capacity() - Reply.HEADER) + Reply.HEADER;
         if (cx.debugging) note(cx, "cookie=" + cookie);
         fs.readdir(c, ino, fh, cookie, (name, child, dtype, next) -> {
-            byte[] n = name.getBytes(StandardCharsets.UTF_8);
-            int size = (24 + n.length + 7) & ~7;
+            int size = (24 + name.length() + 7) & ~7;
             if (rp.position() + size > limit) return false;
-            rp.u64(child).u64(next).u32(n.length).u32(dtype).bytes(n).align8();
+            rp.u64(child).u64(next).u32(name.length()).u32(dtype).name(name).align8();
             return true;
         });
         return rp.position();
     }
 
-    private record Listed(String name, byte[] bytes, long ino, int dtype, long next) {}
-
     /**
-     * READDIRPLUS: each listed name also gets a lookup (counted, like LOOKUP), except "." and "..".
-     * Names are gathered first and looked up after readdir returns, so a file system never sees a
-     * lookup nested inside its own readdir.
+     * READDIRPLUS: the file system lists and looks up in one pass ({@link FileSystem#readdirplus});
+     * every entry it hands over carries one lookup reference, which the kernel will FORGET (or we
+     * do, if the reply is lost). "." and ".." come without an entry (nodeid 0), which the kernel
+     * skips.
      */
     private int readdirplus(Request rq, Reply rp, Caller c, long ino, Context cx) throws FsException, BadRequestException {
         int at = rq.struct(40);
         long fh = rq.u64(at), cookie = rq.u64(at + 8);
         int limit = Math.min(rq.u32(at + 16), rp.capacity() - Reply.HEADER) + Reply.HEADER;
         if (cx.debugging) note(cx, "cookie=" + cookie);
-        List<Listed> batch = new ArrayList<>();
-        int[] budget = {limit - Reply.HEADER};
-        fs.readdir(c, ino, fh, cookie, (name, child, dtype, next) -> {
-            byte[] n = name.getBytes(StandardCharsets.UTF_8);
-            int size = Reply.ENTRY_OUT_SIZE + ((24 + n.length + 7) & ~7);
-            if (size > budget[0]) return false;
-            budget[0] -= size;
-            batch.add(new Listed(name, n, child, dtype, next));
-            return true;
-        });
-        for (Listed l : batch) {
-            Entry e = null;
-            if (!l.name.equals(".") && !l.name.equals("..")) {
-                try {
-                    e = fs.lookup(c, ino, l.name);
-                } catch (FsException gone) {
-                    // removed since it was listed: report the name without attributes (nodeid 0)
-                }
-            }
-            if (e != null) {
+        fs.readdirplus(c, ino, fh, cookie, (name, child, dtype, next, e) -> {
+            int size = Reply.ENTRY_OUT_SIZE + ((24 + name.length() + 7) & ~7);
+            if (rp.position() + size > limit) return false;
+            boolean positive = e != null && !e.isNegative();
+            if (positive) {
                 rp.entry(e);
+                cx.addPlus(e.ino());
             } else {
                 rp.zeros(Reply.ENTRY_OUT_SIZE);
             }
-            rp.u64(e != null ? e.attr().ino() : l.ino).u64(l.next).u32(l.bytes.length).u32(l.dtype).bytes(l.bytes).align8();
-        }
+            rp.u64(positive ? e.attr().ino() : child).u64(next).u32(name.length()).u32(dtype).name(name).align8();
+            return true;
+        });
         return rp.position();
     }
 

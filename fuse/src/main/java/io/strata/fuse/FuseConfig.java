@@ -6,13 +6,18 @@ import io.strata.core.CacheMode;
  * How a FUSE mount is served.
  *
  * @param threads worker threads, each with its own cloned /dev/fuse channel
- * @param cacheMode decides INIT capabilities (writeback cache only in EXCLUSIVE)
- * @param passthrough allow FUSE passthrough for opens that offer a backing fd
+ * @param cacheMode null: take the file system's own {@link io.strata.core.FileSystem#cachePolicy()} (the
+ *                  INIT capabilities always follow it: writeback cache only for EXCLUSIVE); a mode
+ *                  here is a statement of what the caller expects, and the mount fails if the
+ *                  file system serves another one
+ * @param passthrough allow FUSE passthrough for opens that offer a backing fd (used only if the file
+ *                    system reports {@link io.strata.core.Feature#BACKING_FDS})
  * @param debug one log line per request and reply
  * @param fsname the "device" shown in /proc/mounts and df
  * @param subtype shown as fuse.SUBTYPE
  * @param allowOther let other users in (-o allow_other)
- * @param defaultPermissions let the kernel check permissions from mode bits
+ * @param defaultPermissions let the kernel check permissions from mode bits as well (every backend enforces
+ *                           them itself, so turning this off is safe)
  * @param readOnly mount read-only (MS_RDONLY)
  */
 public record FuseConfig(int threads, CacheMode cacheMode, boolean passthrough, boolean debug, String fsname,
@@ -24,6 +29,12 @@ public record FuseConfig(int threads, CacheMode cacheMode, boolean passthrough, 
         if (threads < 1 || threads > 256) throw new IllegalArgumentException("threads must be 1..256, got " + threads);
     }
 
+    /** Defaults; the cache mode is the file system's. */
+    public static FuseConfig defaults() {
+        return defaults(null);
+    }
+
+    /** Defaults, expecting the file system to serve with {@code mode} (null: whatever it serves). */
     public static FuseConfig defaults(CacheMode mode) {
         return new FuseConfig(4, mode, true, false, "strata", "strata", false, true, false);
     }

@@ -2,10 +2,11 @@ package io.strata.fuse;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
-import io.strata.core.FileSystem;
-import io.strata.core.FsContext;
-import io.strata.core.FsException;
+import io.strata.core.CacheMode;
 import io.strata.core.Errno;
+import io.strata.core.Feature;
+import io.strata.core.FileSystem;
+import io.strata.core.Session;
 import io.strata.sys.Libc;
 import io.strata.sys.SysException;
 import java.io.IOException;
@@ -15,63 +16,86 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A mounted FUSE connection serving one {@link FileSystem}: mounts, answers INIT, runs worker
  * threads (each reading its own cloned channel) and unmounts.
  *
+ * <p>The mount serves a {@link Session} attached to the file system ({@code "fuse:" + mountpoint}),
+ * never the file system itself: one file system can be mounted any number of times at once (and
+ * served by other frontends besides), and ending a mount only detaches its session, which forgets
+ * exactly the references this mount held. FuseSession never closes the file system; whoever built
+ * it closes it after the session ended ({@link #join} or {@link #close} returned).
+ *
  * <p>Life cycle: {@link #mount} returns once the kernel's INIT was answered, so the mount serves
  * requests. It ends when the file system is unmounted (by {@link #close}, umount(8) or
- * {@code strata umount}): every channel then reads ENODEV and the workers stop.
+ * {@code strata umount}): every channel then reads ENODEV and the workers stop. A lazily detached
+ * mount may keep serving open files after {@link #close}'s wait; then the session is detached
+ * anyway (those callers get ENOTCONN) and close returns once no request is inside the file system,
+ * so the owner may close it.
  */
 public final class FuseSession implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("strata.fuse");
     static final long DEV_IOC_CLONE = Libc.ioc(Libc.IOC_READ, 229, 0, 4);
 
-    private final FileSystem fs;
     private final Path mountpoint;
     private final FuseConfig config;
     private final int devFd;
     private final Notifier notifier;
+    private final Session session;
     private final BackingFiles backing;
-    private final Dispatcher dispatcher;
-    private final List<Thread> workers = new ArrayList<>();
+    private final CacheMode mode;
+    private volatile Dispatcher dispatcher; // made once INIT settled what was negotiated
+    private final List<Worker> workers = new ArrayList<>();
     private final CountDownLatch stopped;
-    private final AtomicBoolean destroyed = new AtomicBoolean();
+    private final AtomicBoolean detached = new AtomicBoolean();
+    private final AtomicBoolean released = new AtomicBoolean();
     private final AtomicBoolean unmounted = new AtomicBoolean();
     private final RequestLog log;
 
-    private FuseSession(FileSystem fs, Path mountpoint, FuseConfig config, int devFd) {
-        this.fs = fs;
+    private FuseSession(FileSystem fs, Path mountpoint, FuseConfig config, int devFd, CacheMode mode) {
         this.mountpoint = mountpoint;
         this.config = config;
         this.devFd = devFd;
+        this.mode = mode;
         this.notifier = new Notifier(devFd, config.debug());
+        this.session = Session.attach(fs, "fuse:" + mountpoint, notifier);
         this.backing = new BackingFiles(devFd);
-        this.dispatcher = new Dispatcher(fs, backing);
         this.stopped = new CountDownLatch(config.threads());
         this.log = config.debug() ? new RequestLog() : null;
     }
 
-    /** Mounts {@code fs} at {@code mountpoint} and returns once it answers requests. */
+    /**
+     * Mounts {@code fs} at {@code mountpoint} and returns once it answers requests. The INIT
+     * capabilities follow the file system's {@link FileSystem#cachePolicy()}; if {@code config}
+     * names a cache mode, it must be the same one.
+     */
     public static FuseSession mount(FileSystem fs, Path mountpoint, FuseConfig config) throws IOException {
         Path mp = mountpoint.toAbsolutePath().normalize();
-        int fd = Mounter.open(mp, config);
-        FuseSession s = new FuseSession(fs, mp, config, fd);
-        try {
-            fs.init(new FsContext(s.notifier));
-        } catch (FsException e) {
-            Mounter.unmount(mp, true);
-            s.notifier.close();
-            Libc.closeQuietly(fd);
-            throw new IOException("file system failed to start: " + e.getMessage());
+        CacheMode mode = fs.cachePolicy().mode();
+        if (config.cacheMode() != null && config.cacheMode() != mode) {
+            throw new IOException("cache mode mismatch: the mount asks for cache=" + config.cacheMode().option()
+                    + " but the file system serves cache=" + mode.option()
+                    + " (its cachePolicy() decides; open it with cache=" + config.cacheMode().option()
+                    + " or leave the mount's cache mode unset)");
         }
+        int fd = Mounter.open(mp, config);
+        FuseSession s = new FuseSession(fs, mp, config, fd, mode);
         try {
             s.handshake();
             s.startWorkers();
         } catch (IOException | RuntimeException e) {
-            s.close();
+            if (s.workers.isEmpty()) {
+                // Nothing serves yet: unmount, detach and close the descriptor ourselves.
+                Mounter.unmount(mp, false);
+                s.detach();
+                s.notifier.close();
+                Libc.closeQuietly(fd);
+            } else {
+                s.close();
+            }
             throw e;
         }
         s.widenReadahead();
@@ -101,19 +125,32 @@ public final class FuseSession implements AutoCloseable {
         return mountpoint;
     }
 
-    /** Waits until the file system is unmounted and all workers stopped. */
+    /** The session this mount serves (for tests and diagnostics). */
+    Session session() {
+        return session;
+    }
+
+    /**
+     * Waits until the file system is unmounted and all workers stopped; the session is detached
+     * when this returns, and the owner may close the file system.
+     */
     public void join() throws InterruptedException {
         stopped.await();
         finish();
     }
 
-    /** Unmounts (lazily if busy) and waits for the workers. Safe to call more than once. */
+    /**
+     * Unmounts (lazily if busy), waits for the workers, and detaches the session. Safe to call more
+     * than once. When it returns no request of this mount is inside the file system, so the owner
+     * may close it.
+     */
     @Override
     public void close() {
         if (unmounted.compareAndSet(false, true)) Mounter.unmount(mountpoint, false);
         try {
-            if (!stopped.await(10, java.util.concurrent.TimeUnit.SECONDS)) {
-                LOG.log(System.Logger.Level.WARNING, "workers did not stop after unmount of " + mountpoint);
+            if (!stopped.await(10, TimeUnit.SECONDS)) {
+                LOG.log(System.Logger.Level.WARNING, "workers did not stop after unmount of " + mountpoint
+                        + " (lazily detached and still in use?); detaching its session: further requests get ENOTCONN");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -122,9 +159,35 @@ public final class FuseSession implements AutoCloseable {
     }
 
     private void finish() {
-        if (destroyed.compareAndSet(false, true)) {
+        detach();
+        if (stopped.getCount() == 0) releaseDevice();
+    }
+
+    /** Detaches the session and waits until no worker is inside a file-system call. */
+    private void detach() {
+        if (!detached.compareAndSet(false, true)) return;
+        session.close();
+        // A worker that entered the session before it closed may still be in the file system.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        for (Worker w : workers) {
+            while (w.busy() && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(1);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    /**
+     * Closes the notifier and the connection's first descriptor once every worker stopped (worker
+     * 0 reads that descriptor: closing it under a blocked read would let the number be reused).
+     */
+    private void releaseDevice() {
+        if (released.compareAndSet(false, true)) {
             notifier.close();
-            fs.destroy();
             Libc.closeQuietly(devFd);
         }
     }
@@ -187,20 +250,27 @@ public final class FuseSession implements AutoCloseable {
                 // Every backend clears set-id bits itself (WRITE_KILL_SUIDGID, SetAttr.KILL_SUIDGID);
                 // without this the kernel asks GETXATTR security.capability before every write.
                 | InitFlags.HANDLE_KILLPRIV_V2;
-        switch (config.cacheMode()) {
+        // The caller's one supplementary group on creates (see ProcGroups for what it can and cannot say).
+        if (minor >= 38) want |= InitFlags.CREATE_SUPP_GROUP;
+        // The backend's effective policy decides, so the kernel caches exactly what the backend's
+        // timeouts and open flags promise.
+        switch (mode) {
             case EXCLUSIVE -> want |= InitFlags.EXPLICIT_INVAL_DATA | InitFlags.CACHE_SYMLINKS;
             case WRITETHROUGH -> want |= InitFlags.AUTO_INVAL_DATA | InitFlags.CACHE_SYMLINKS;
             case SHARED -> want |= InitFlags.AUTO_INVAL_DATA;
         }
-        boolean passthrough = config.passthrough() && (offered & InitFlags.PASSTHROUGH) != 0
-                && config.cacheMode() != io.strata.core.CacheMode.SHARED && Libc.geteuid() == 0;
+        // Passthrough lets the kernel read and write the backing file without us: only when the
+        // whole stack says it may (a stacker that must see the data strips BACKING_FDS).
+        boolean passthrough = config.passthrough() && session.features().contains(Feature.BACKING_FDS)
+                && (offered & InitFlags.PASSTHROUGH) != 0 && mode != CacheMode.SHARED && Libc.geteuid() == 0;
         if (passthrough) {
             want |= InitFlags.PASSTHROUGH; // excludes the writeback cache
-        } else if (config.cacheMode() == io.strata.core.CacheMode.EXCLUSIVE) {
+        } else if (mode == CacheMode.EXCLUSIVE) {
             want |= InitFlags.WRITEBACK_CACHE;
         }
         long flags = want & offered;
         if ((flags & InitFlags.PASSTHROUGH) != 0) backing.enable();
+        dispatcher = new Dispatcher(session, backing, (flags & InitFlags.WRITEBACK_CACHE) != 0);
         Reply r = new Reply(out).begin();
         r.u32(7).u32(Math.min(minor, 45)).u32(maxReadahead).u32((int) flags);
         r.u16(64).u16(48); // max_background, congestion_threshold
@@ -239,15 +309,17 @@ public final class FuseSession implements AutoCloseable {
             for (int i = 1; i < fds.size(); i++) Libc.closeQuietly(fds.get(i));
             throw new IOException("cloning /dev/fuse channel: " + e.getMessage(), e);
         }
-        for (int i = 0; i < fds.size(); i++) {
-            Worker w = new Worker(new Channel(fds.get(i)), dispatcher, log, i > 0);
-            workers.add(Thread.ofPlatform().name("strata-fuse-" + i).daemon().start(() -> {
+        for (int i = 0; i < fds.size(); i++) workers.add(new Worker(new Channel(fds.get(i)), dispatcher, log, i > 0));
+        for (int i = 0; i < workers.size(); i++) {
+            Worker w = workers.get(i);
+            Thread.ofPlatform().name("strata-fuse-" + i).daemon().start(() -> {
                 try {
                     w.run();
                 } finally {
                     stopped.countDown();
+                    if (stopped.getCount() == 0 && detached.get()) releaseDevice();
                 }
-            }));
+            });
         }
     }
 

@@ -11,7 +11,7 @@ final class InitFlags {
             WRITEBACK_CACHE = 1L << 16, PARALLEL_DIROPS = 1L << 18, HANDLE_KILLPRIV = 1L << 19,
             POSIX_ACL = 1L << 20, MAX_PAGES = 1L << 22, CACHE_SYMLINKS = 1L << 23,
             EXPLICIT_INVAL_DATA = 1L << 25, HANDLE_KILLPRIV_V2 = 1L << 28, INIT_EXT = 1L << 30,
-            SECURITY_CTX = 1L << 32, HAS_EXPIRE_ONLY = 1L << 35, DIRECT_IO_ALLOW_MMAP = 1L << 36,
+            SECURITY_CTX = 1L << 32, CREATE_SUPP_GROUP = 1L << 34, HAS_EXPIRE_ONLY = 1L << 35, DIRECT_IO_ALLOW_MMAP = 1L << 36,
             PASSTHROUGH = 1L << 37;
 
     static String describe(long flags) {

@@ -7,6 +7,8 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 
 import io.strata.core.Attr;
 import io.strata.core.Entry;
+import io.strata.core.Name;
+import io.strata.core.XattrName;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 
@@ -20,10 +22,12 @@ final class Reply {
     static final int ATTR_SIZE = 88, ENTRY_OUT_SIZE = 40 + ATTR_SIZE;
 
     final MemorySegment buf;
+    private final ByteBuffer view; // the same memory, for copying Name bytes without a scratch array
     private int pos;
 
     Reply(MemorySegment buf) {
         this.buf = buf;
+        this.view = buf.asByteBuffer();
     }
 
     int capacity() {
@@ -74,6 +78,24 @@ final class Reply {
         return this;
     }
 
+    /** The bytes of a name (no NUL). */
+    Reply name(Name n) {
+        view.position(pos);
+        n.putTo(view);
+        pos += n.length();
+        return this;
+    }
+
+    /** The bytes of an xattr name followed by its NUL (a LISTXATTR list). */
+    Reply xattrName(XattrName n) {
+        int len = n.length();
+        byte[] b = new byte[len];
+        n.copyTo(b, 0);
+        bytes(b);
+        buf.set(JAVA_BYTE, pos++, (byte) 0);
+        return this;
+    }
+
     /** Pads with zeros to the next multiple of 8 (dirents). */
     Reply align8() {
         int pad = (8 - (pos & 7)) & 7;
@@ -114,8 +136,32 @@ final class Reply {
         return this;
     }
 
-    /** fuse_entry_out (128 bytes). */
+    /** fuse_sx_time (16 bytes): tv_sec i64, tv_nsec u32, reserved. */
+    private Reply sxTime(long ns) {
+        return u64(secs(ns)).u32(nsecs(ns)).u32(0);
+    }
+
+    /** statx(2) mask bits: the basic stats and the birth time. */
+    static final int STATX_BASIC_STATS = 0x7ff, STATX_BTIME = 0x800;
+
+    /** fuse_statx (256 bytes). Device numbers are the kernel's own (dev_major/minor left 0). */
+    Reply statx(Attr a, long attributesMask) {
+        int mask = STATX_BASIC_STATS | (a.has(Attr.BTIME) ? STATX_BTIME : 0);
+        u32(mask).u32(a.blksize()).u64(a.attributes());
+        u32(a.nlink()).u32(a.uid()).u32(a.gid()).u16(a.mode()).u16(0);
+        u64(a.ino()).u64(a.size()).u64(a.blocks()).u64(attributesMask);
+        sxTime(a.atimeNs()).sxTime(a.has(Attr.BTIME) ? a.btimeNs() : 0).sxTime(a.ctimeNs()).sxTime(a.mtimeNs());
+        int dev = a.rdev(); // new_encode_dev: minor low 8 bits and bits 20+, major bits 8..19
+        u32((dev & 0xfff00) >>> 8).u32((dev & 0xff) | ((dev >>> 12) & 0xfff00));
+        return u32(0).u32(0).zeros(14 * 8);
+    }
+
+    /** fuse_entry_out (128 bytes); a negative entry is nodeid 0 with only an entry timeout. */
     Reply entry(Entry e) {
+        if (e.isNegative()) {
+            u64(0).u64(0).u64(secs(e.entryTimeoutNs())).u64(0).u32(nsecs(e.entryTimeoutNs())).u32(0);
+            return zeros(ATTR_SIZE);
+        }
         u64(e.ino()).u64(e.generation());
         u64(secs(e.entryTimeoutNs())).u64(secs(e.attrTimeoutNs()));
         u32(nsecs(e.entryTimeoutNs())).u32(nsecs(e.attrTimeoutNs()));

@@ -22,12 +22,18 @@ final class Worker {
     private final Dispatcher dispatcher;
     private final RequestLog log;
     private final boolean ownsFd;
+    /** True while a request is being handled (FuseSession waits for in-flight calls before the owner closes the fs). */
+    private volatile boolean busy;
 
     Worker(Channel channel, Dispatcher dispatcher, RequestLog log, boolean ownsFd) {
         this.channel = channel;
         this.dispatcher = dispatcher;
         this.log = log;
         this.ownsFd = ownsFd;
+    }
+
+    boolean busy() {
+        return busy;
     }
 
     void run() {
@@ -58,7 +64,7 @@ final class Worker {
     /** Handles one request of {@code n} bytes; package-private so tests can feed raw bytes. */
     void serve(Request rq, MemorySegment in, int n, Reply reply, Dispatcher.Context cx) {
         long t0 = log != null ? System.nanoTime() : 0;
-        cx.entryIno = 0;
+        cx.reset();
         if (log != null) cx.debug.setLength(0);
         int errno = 0;
         int len;
@@ -66,6 +72,8 @@ final class Worker {
         try {
             rq.reset(in, n);
             decoded = true;
+            rq.extensions();
+            busy = true;
             len = dispatcher.handle(rq, reply, cx);
         } catch (FsException e) {
             errno = e.errno();
@@ -80,7 +88,11 @@ final class Worker {
                     + rq.nodeid, e);
             errno = Errno.EIO;
             len = 0;
+        } finally {
+            busy = false;
         }
+        // A failed READDIRPLUS may have taken references for entries it never sends.
+        if (errno != 0) dispatcher.forgetLost(cx);
         if (rq.opcode == Opcode.FORGET || rq.opcode == Opcode.BATCH_FORGET || rq.opcode == Opcode.INTERRUPT
                 || rq.opcode == Opcode.NOTIFY_REPLY) {
             len = Dispatcher.NO_REPLY;
@@ -94,7 +106,7 @@ final class Worker {
             Libc.write(channel.fd, reply.buf, total);
         } catch (SysException e) {
             // ENOENT: the request was interrupted and aborted; a lookup reference we handed out is void.
-            if (cx.entryIno != 0 && errno == 0) dispatcher.forgetLost(cx.entryIno);
+            if (errno == 0) dispatcher.forgetLost(cx);
             if (e.errno() != Errno.ENOENT) {
                 LOG.log(System.Logger.Level.WARNING, "reply to " + Opcode.name(rq.opcode) + ": " + e.getMessage());
             }

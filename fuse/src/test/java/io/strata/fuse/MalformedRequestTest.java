@@ -1,18 +1,16 @@
 package io.strata.fuse;
 
-import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
-import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+import static io.strata.fuse.Wire.cat;
+import static io.strata.fuse.Wire.le;
+import static io.strata.fuse.Wire.z;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.strata.core.Errno;
-import io.strata.sys.Libc;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -23,129 +21,105 @@ import org.junit.jupiter.api.Test;
  * reply (or, where the protocol has none, silence) and that the worker keeps serving.
  */
 class MalformedRequestTest {
-    private Arena arena;
-    private int[] sp;
-    private Worker worker;
-    private MemorySegment in;
-    private Reply reply;
-    private Request rq;
-    private Dispatcher.Context cx;
-    private MemorySegment replyBuf;
     private final TinyFs fs = new TinyFs();
+    private Wire wire;
 
     @BeforeEach
     void setUp() throws Exception {
-        arena = Arena.ofConfined();
-        sp = Libc.socketpair(Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC);
-        worker = new Worker(new Channel(sp[0]), new Dispatcher(fs, null), null, false);
-        in = arena.allocate(FuseConfig.MAX_WRITE + 8192, 8);
-        reply = new Reply(arena.allocate(FuseConfig.MAX_WRITE + 4096, 8));
-        replyBuf = arena.allocate(FuseConfig.MAX_WRITE + 4096, 8);
-        rq = new Request();
-        cx = new Dispatcher.Context();
-        cx.channel = new Channel(sp[0]);
+        wire = new Wire(fs, false);
     }
 
     @AfterEach
     void tearDown() {
-        Libc.closeQuietly(sp[0]);
-        Libc.closeQuietly(sp[1]);
-        arena.close();
-    }
-
-    /** A request: header with the right len unless {@code lie} != 0, then the given body. */
-    private int feed(int opcode, long unique, long nodeid, byte[] body, int lie) {
-        ByteBuffer b = ByteBuffer.allocate(40 + body.length).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(40 + body.length + lie).putInt(opcode).putLong(unique).putLong(nodeid).putInt(0).putInt(0).putInt(1)
-                .putInt(0).put(body);
-        byte[] bytes = b.array();
-        MemorySegment.copy(bytes, 0, in, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, bytes.length);
-        worker.serve(rq, in, bytes.length, reply, cx);
-        return bytes.length;
-    }
-
-    /** The error of the reply to {@code unique}, or null if no reply was sent. */
-    private Integer replyError(long unique) throws Exception {
-        if (Libc.pollOne(sp[1], Libc.POLLIN, 0) == 0) return null;
-        long n = Libc.read(sp[1], replyBuf, replyBuf.byteSize());
-        assertTrue(n >= 16, "reply has a header");
-        assertEquals(n, replyBuf.get(JAVA_INT_UNALIGNED, 0), "reply length field");
-        assertEquals(unique, replyBuf.get(JAVA_LONG_UNALIGNED, 8));
-        return -replyBuf.get(JAVA_INT_UNALIGNED, 4);
-    }
-
-    private static byte[] le(int... ints) {
-        ByteBuffer b = ByteBuffer.allocate(ints.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i : ints) b.putInt(i);
-        return b.array();
-    }
-
-    private static byte[] cat(byte[]... parts) {
-        int n = 0;
-        for (byte[] p : parts) n += p.length;
-        ByteBuffer b = ByteBuffer.allocate(n);
-        for (byte[] p : parts) b.put(p);
-        return b.array();
+        wire.close();
     }
 
     private void assertStillServes() throws Exception {
-        feed(Opcode.LOOKUP, 99, 1, "hello\0".getBytes(StandardCharsets.UTF_8), 0);
-        assertEquals(0, replyError(99), "a well-formed LOOKUP still works");
+        wire.feed(Opcode.LOOKUP, 99, 1, z("hello"), 0);
+        assertEquals(0, wire.replyError(99), "a well-formed LOOKUP still works");
     }
 
     @Test
     void unknownOpcodeGetsEnosys() throws Exception {
-        feed(9999, 1, 1, new byte[0], 0);
-        assertEquals(Errno.ENOSYS, replyError(1));
-        feed(Opcode.IOCTL, 2, 1, new byte[32], 0);
-        assertEquals(Errno.ENOSYS, replyError(2));
+        wire.feed(9999, 1, 1, new byte[0], 0);
+        assertEquals(Errno.ENOSYS, wire.replyError(1));
+        wire.feed(Opcode.BMAP, 2, 1, new byte[32], 0);
+        assertEquals(Errno.ENOSYS, wire.replyError(2), "an opcode this frontend does not implement");
         assertStillServes();
     }
 
     @Test
     void nameWithoutNulIsEinval() throws Exception {
-        feed(Opcode.LOOKUP, 3, 1, "hello".getBytes(StandardCharsets.UTF_8), 0);
-        assertEquals(Errno.EINVAL, replyError(3));
-        feed(Opcode.RENAME, 4, 1, cat(new byte[8], "a\0b".getBytes(StandardCharsets.UTF_8)), 0);
-        assertEquals(Errno.EINVAL, replyError(4), "second name without NUL");
+        wire.feed(Opcode.LOOKUP, 3, 1, "hello".getBytes(StandardCharsets.UTF_8), 0);
+        assertEquals(Errno.EINVAL, wire.replyError(3));
+        wire.feed(Opcode.RENAME, 4, 1, cat(new byte[8], "a\0b".getBytes(StandardCharsets.UTF_8)), 0);
+        assertEquals(Errno.EINVAL, wire.replyError(4), "second name without NUL");
+        assertStillServes();
+    }
+
+    @Test
+    void invalidNamesGetNamesOwnErrno() throws Exception {
+        wire.feed(Opcode.LOOKUP, 20, 1, z(new byte[0]), 0);
+        assertEquals(Errno.ENOENT, wire.replyError(20), "empty name");
+        byte[] longName = new byte[256];
+        Arrays.fill(longName, (byte) 'a');
+        wire.feed(Opcode.LOOKUP, 21, 1, z(longName), 0);
+        assertEquals(Errno.ENAMETOOLONG, wire.replyError(21), "256 bytes");
+        wire.feed(Opcode.MKDIR, 22, 1, cat(le(0755, 022), z("a/b")), 0);
+        assertEquals(Errno.EINVAL, wire.replyError(22), "a slash inside one component");
+        wire.feed(Opcode.GETXATTR, 23, 2, cat(le(0, 0), z(new byte[0])), 0);
+        assertEquals(Errno.ERANGE, wire.replyError(23), "empty xattr name");
+        assertEquals(0, fs.lookups.get(), "none of them reached the file system");
         assertStillServes();
     }
 
     @Test
     void truncatedArgumentsAreEinval() throws Exception {
-        feed(Opcode.READ, 5, 2, new byte[12], 0);
-        assertEquals(Errno.EINVAL, replyError(5));
-        feed(Opcode.SETATTR, 6, 2, new byte[40], 0);
-        assertEquals(Errno.EINVAL, replyError(6));
-        feed(Opcode.MKNOD, 7, 1, new byte[3], 0);
-        assertEquals(Errno.EINVAL, replyError(7));
+        wire.feed(Opcode.READ, 5, 2, new byte[12], 0);
+        assertEquals(Errno.EINVAL, wire.replyError(5));
+        wire.feed(Opcode.SETATTR, 6, 2, new byte[40], 0);
+        assertEquals(Errno.EINVAL, wire.replyError(6));
+        wire.feed(Opcode.MKNOD, 7, 1, new byte[3], 0);
+        assertEquals(Errno.EINVAL, wire.replyError(7));
+        wire.feed(Opcode.IOCTL, 8, 2, new byte[20], 0);
+        assertEquals(Errno.EINVAL, wire.replyError(8), "fuse_ioctl_in is 32 bytes");
         assertStillServes();
     }
 
     @Test
     void lyingLengthsAndHugeSizesAreRefused() throws Exception {
-        feed(Opcode.GETATTR, 8, 1, new byte[16], 100); // header claims more than was read
-        assertNull(replyError(8), "an inconsistent header is dropped, not trusted");
+        wire.feed(Opcode.GETATTR, 8, 1, new byte[16], 100); // header claims more than was read
+        assertNull(wire.replyError(8), "an inconsistent header is dropped, not trusted");
         byte[] read = new byte[40];
         ByteBuffer.wrap(read).order(ByteOrder.LITTLE_ENDIAN).putLong(0, 7).putLong(8, 0).putInt(16, Integer.MAX_VALUE);
-        feed(Opcode.READ, 9, 2, read, 0);
-        assertEquals(Errno.EINVAL, replyError(9), "READ larger than max_write");
+        wire.feed(Opcode.READ, 9, 2, read, 0);
+        assertEquals(Errno.EINVAL, wire.replyError(9), "READ larger than max_write");
         byte[] write = new byte[40];
         ByteBuffer.wrap(write).order(ByteOrder.LITTLE_ENDIAN).putInt(16, 1 << 20);
-        feed(Opcode.WRITE, 10, 2, write, 0);
-        assertEquals(Errno.EINVAL, replyError(10), "WRITE size beyond its payload");
-        feed(Opcode.SETXATTR, 11, 2, cat(le(Integer.MAX_VALUE, 0), "user.x\0".getBytes(StandardCharsets.UTF_8)), 0);
-        assertEquals(Errno.EINVAL, replyError(11), "xattr value size beyond payload");
-        feed(Opcode.BATCH_FORGET, 12, 0, le(Integer.MAX_VALUE, 0), 0);
-        assertNull(replyError(12), "BATCH_FORGET has no reply, even when refused");
+        wire.feed(Opcode.WRITE, 10, 2, write, 0);
+        assertEquals(Errno.EINVAL, wire.replyError(10), "WRITE size beyond its payload");
+        wire.feed(Opcode.SETXATTR, 11, 2, cat(le(Integer.MAX_VALUE, 0), z("user.x")), 0);
+        assertEquals(Errno.EINVAL, wire.replyError(11), "xattr value size beyond payload");
+        wire.feed(Opcode.BATCH_FORGET, 12, 0, le(Integer.MAX_VALUE, 0), 0);
+        assertNull(wire.replyError(12), "BATCH_FORGET has no reply, even when refused");
         assertEquals(0, fs.forgets.get(), "a lying count forgets nothing");
+        byte[] ioctl = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN).putLong(0, 7)
+                .putInt(12, io.strata.core.Ioctl.FS_IOC_MEASURE_VERITY).putInt(24, 1000).putInt(28, 68).array();
+        wire.feed(Opcode.IOCTL, 13, 2, ioctl, 0);
+        assertEquals(Errno.EINVAL, wire.replyError(13), "ioctl in_size beyond payload");
+        ByteBuffer.wrap(ioctl).order(ByteOrder.LITTLE_ENDIAN).putInt(24, 0).putInt(28, Integer.MAX_VALUE);
+        wire.feed(Opcode.IOCTL, 14, 2, ioctl, 0);
+        assertEquals(Errno.EINVAL, wire.replyError(14), "ioctl out_size beyond any reply");
+        byte[] badExt = le(4, 32); // an extension record whose size is smaller than its own header
+        wire.feed(Opcode.MKDIR, 16, 1, 0, 0, 1, cat(le(0755, 022), z("d")), badExt, 0);
+        assertEquals(Errno.EINVAL, wire.replyError(16), "a malformed extension header");
         assertStillServes();
     }
 
     @Test
     void shortReadsAreIgnored() throws Exception {
-        worker.serve(rq, in, 7, reply, cx);
-        assertNull(replyError(0));
+        wire.feedRaw(7);
+        assertNull(wire.replyError(0));
         assertStillServes();
     }
 
@@ -154,10 +128,11 @@ class MalformedRequestTest {
         Random r = new Random(42);
         for (int i = 0; i < 5000; i++) {
             int op = r.nextInt(60);
+            if (op == Opcode.DESTROY) continue; // ends the connection for good (DispatcherTest covers it)
             byte[] body = new byte[r.nextInt(200)];
             r.nextBytes(body);
-            feed(op, 1000 + i, r.nextInt(5), body, r.nextInt(10) == 0 ? r.nextInt(50) - 25 : 0);
-            while (Libc.pollOne(sp[1], Libc.POLLIN, 0) != 0) Libc.read(sp[1], replyBuf, replyBuf.byteSize());
+            wire.feed(op, 1000 + i, r.nextInt(5), body, r.nextInt(10) == 0 ? r.nextInt(50) - 25 : 0);
+            wire.drain();
         }
         assertStillServes();
     }
