@@ -228,7 +228,7 @@ machine_line() {
 }
 
 env_header() {
-  local jar="$(dirname "$STRATA")/cli/target/strata.jar" jarinfo="missing"
+  local jar="$(dirname "$STRATA")/cli/target/modules/strata-cli.jar" jarinfo="missing"
   [ -f "$jar" ] && jarinfo="built $(date -r "$jar" '+%Y-%m-%d %H:%M')"
   echo "Run $STAMP on $(hostname): $(nproc) vCPU ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | oneline)), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r); strata commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?') + working tree, jar $jarinfo; load average (1 min) when each target started: ${LOADS:-?}; at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
@@ -350,13 +350,13 @@ mount_kext2() { # IMAGE MNT
 # strata_available: is the strata CLI usable? Sets STRATA_STATUS ("ok" or the reason) once.
 strata_available() {
   if [ -z "${STRATA_STATUS:-}" ]; then
-    local jar="$REPO/cli/target/strata.jar"
+    local jar="$REPO/cli/target/modules/strata-cli.jar"
     if [ ! -x "$STRATA" ]; then
       STRATA_STATUS="launcher $STRATA not found"
     elif [ ! -f "$jar" ] && [ "${STRATA_BUILD:-1}" = 0 ]; then
-      STRATA_STATUS="not built (cli/target/strata.jar missing)"
+      STRATA_STATUS="not built (cli/target/modules missing)"
     elif [ ! -f "$jar" ]; then
-      say "cli/target/strata.jar missing: building (./dev build, up to 10 min)..."
+      say "cli/target/modules missing: building (./dev build, up to 10 min)..."
       if (cd "$REPO" && timeout 600 ./dev build) >"$LOGDIR/build.log" 2>&1 && [ -f "$jar" ]; then
         STRATA_STATUS=ok
       else
@@ -372,7 +372,7 @@ strata_available() {
     if [ "$STRATA_STATUS" = ok ] && [ "${STRATA_SNAPSHOT:-1}" = 1 ] && [ "$STRATA" = "$REPO/strata" ]; then
       local snap="$WORK/strata-snapshot"
       mkdir -p "$snap/scripts" "$snap/cli/target"
-      cp "$REPO/strata" "$snap/strata" && cp "$REPO/scripts/find-jdk.sh" "$snap/scripts/" && cp -p "$jar" "$snap/cli/target/strata.jar"
+      cp "$REPO/strata" "$snap/strata" && cp "$REPO/scripts/find-jdk.sh" "$snap/scripts/" && cp -rp "$REPO/cli/target/modules" "$snap/cli/target/"
       STRATA="$snap/strata"
       export STRATA
       say "using a snapshot of the jar ($(date -r "$jar" '+%H:%M:%S') build): $STRATA"

@@ -38,10 +38,7 @@ final class Daemon {
             List<String> cmd = new ArrayList<>();
             cmd.add("setsid");
             cmd.add(ProcessHandle.current().info().command().orElse("java"));
-            cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-            cmd.add("-cp");
-            cmd.add(System.getProperty("java.class.path"));
-            cmd.add(Main.class.getName());
+            cmd.addAll(relaunch());
             cmd.add("mount");
             for (String a : args) cmd.add(a);
             cmd.add("-f");
@@ -72,6 +69,31 @@ final class Daemon {
             Thread.currentThread().interrupt();
             return 1;
         }
+    }
+
+    /**
+     * The JVM options and main-class arguments that start this same program again: on the module
+     * path (as the launcher runs it, with native access for io.strata.sys only) or, in tests, on
+     * the class path. The launcher turns --module-path and -m into jdk.module.* properties, which
+     * are not options one may pass back, so the module path and main module are rebuilt.
+     */
+    static List<String> relaunch() {
+        List<String> out = new ArrayList<>();
+        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!a.startsWith("-Djdk.module.") && !a.startsWith("--module-path")) out.add(a);
+        }
+        String modulePath = System.getProperty("jdk.module.path");
+        if (modulePath != null && Main.class.getModule().isNamed()) {
+            out.add("--module-path");
+            out.add(modulePath);
+            out.add("-m");
+            out.add(Main.class.getModule().getName() + "/" + Main.class.getName());
+        } else {
+            out.add("-cp");
+            out.add(System.getProperty("java.class.path"));
+            out.add(Main.class.getName());
+        }
+        return out;
     }
 
     private static void printTail(Path log, PrintStream err) throws IOException {

@@ -1,0 +1,10 @@
+/** The strata command: builds a stack from the command line, owns it, and serves it over FUSE. */
+module io.strata.cli {
+    requires io.strata.fuse;
+    requires io.strata.memory;
+    requires io.strata.passthrough;
+    requires io.strata.ext2;
+    requires io.strata.sys;
+    requires java.management;
+    requires jdk.management;
+}
