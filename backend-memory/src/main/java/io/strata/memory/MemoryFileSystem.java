@@ -506,6 +506,7 @@ public final class MemoryFileSystem implements FileSystem {
             if (newName.isDotOrDotDot() || d.entries.find(newName) >= 0) throw FsException.of(Errno.EEXIST);
             Access.checkCreate(c, da);
             if (i.isDir()) throw FsException.of(Errno.EPERM); // vfs_link, after may_create
+            Access.checkLinkSource(c, i.lockedAttr());
             i.writeLock();
             try {
                 checkLive(i);

@@ -640,12 +640,7 @@ public final class PassthroughFileSystem implements FileSystem {
 
     /** The checking path's may_linkat: owner, or a plain file one may read and write (protected_hardlinks). */
     private static void checkHardlinkSource(Caller c, Attr a) throws FsException {
-        if (!HostFeatures.PROTECTED_HARDLINKS || Access.isOwnerOrRoot(c, a.uid())) return;
-        int mode = a.mode();
-        boolean safe = a.isRegular() && (mode & FileType.S_ISUID) == 0
-                && (mode & (FileType.S_ISGID | 0010)) != (FileType.S_ISGID | 0010)
-                && Access.allowed(c, a, Access.R | Access.W);
-        if (!safe) throw FsException.of(Errno.EPERM);
+        if (HostFeatures.PROTECTED_HARDLINKS) Access.checkLinkSource(c, a);
     }
 
     @Override

@@ -99,6 +99,21 @@ public final class Access {
         if (moves && exchange && target != null && target.isDirectory()) check(c, target, W);
     }
 
+    /**
+     * link(2) of {@code source} under fs.protected_hardlinks (on by default in every distribution,
+     * and what a native file system answers here): only the owner, root, or someone who may read
+     * and write a regular file that is not set-user-id nor set-group-id-executable may pin it with a
+     * new name (EPERM), so nobody can keep a privileged file alive in a directory of theirs.
+     */
+    public static void checkLinkSource(Caller c, Attr source) throws FsException {
+        if (isOwnerOrRoot(c, source.uid())) return;
+        int mode = source.mode();
+        boolean safe = source.isRegular() && (mode & S_ISUID) == 0
+                && (mode & (S_ISGID | 0010)) != (S_ISGID | 0010)
+                && allowed(c, source, R | W);
+        if (!safe) throw FsException.of(Errno.EPERM);
+    }
+
     /** Opening {@code a} with open(2) {@code flags}. */
     public static void checkOpen(Caller c, Attr a, int flags) throws FsException {
         check(c, a, OpenFlags.accessMask(flags));

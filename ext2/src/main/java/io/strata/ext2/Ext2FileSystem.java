@@ -593,6 +593,7 @@ public final class Ext2FileSystem implements FileSystem {
                 dir = get(newParent);
                 checkNewName(c, dir, newName);
                 if (in.isDir()) throw FsException.of(Errno.EPERM);
+                Access.checkLinkSource(c, attr(in));
                 if (in.links >= LINK_MAX) throw FsException.of(Errno.EMLINK);
                 if (in.links == 0) throw FsException.of(Errno.ENOENT);
                 dir.lock.writeLock().lock();

@@ -53,6 +53,13 @@ final class Dispatcher {
     private final BackingFiles backing; // null: this connection has no passthrough
     /** The kernel keeps mtime itself (FUSE_WRITEBACK_CACHE was negotiated). */
     private final boolean writeback;
+    /**
+     * Without default_permissions the kernel does not check search permission on directories it
+     * walks through cached dentries (fuse_permission grants MAY_EXEC on directories and leaves the
+     * check to LOOKUP). So names are never cached then: every walk revalidates each component with
+     * a LOOKUP carrying the walking process's credentials, and the backend checks it.
+     */
+    private final boolean cacheNames;
     private final long negativeTimeoutNs;
     private final Enosys enosys;
     private final boolean statx;
@@ -64,11 +71,12 @@ final class Dispatcher {
      * @param fs the session this mount serves (features and cache policy are read once: they are
      *           constant for a file system's lifetime)
      */
-    Dispatcher(Session fs, BackingFiles backing, boolean writeback) {
+    Dispatcher(Session fs, BackingFiles backing, boolean writeback, boolean kernelChecksPermissions) {
         this.fs = fs;
         this.backing = backing;
         this.writeback = writeback;
-        this.negativeTimeoutNs = fs.cachePolicy().negativeTimeoutNs();
+        this.cacheNames = kernelChecksPermissions;
+        this.negativeTimeoutNs = kernelChecksPermissions ? fs.cachePolicy().negativeTimeoutNs() : 0;
         Set<Feature> features = fs.features();
         this.enosys = new Enosys(features);
         // STATX adds only btime and statx attribute bits to GETATTR: a backend with neither gets
@@ -250,7 +258,7 @@ final class Dispatcher {
                 } else {
                     cr = fs.tmpfile(c, ino, mode, flags, umask);
                 }
-                rp.entry(cr.entry());
+                rp.entry(forKernel(cr.entry()));
                 cx.entryIno = cr.entry().ino();
                 return open(rp, cr.entry().ino(), cr.opened());
             }
@@ -422,8 +430,14 @@ final class Dispatcher {
         if (cx.debugging) cx.debug.append(' ').append(s);
     }
 
+    /** The entry as the kernel may cache it (see {@link #cacheNames}). */
+    private Entry forKernel(Entry e) {
+        if (cacheNames || e.isNegative() || e.entryTimeoutNs() == 0) return e;
+        return new Entry(e.ino(), e.generation(), e.attr(), 0, e.attrTimeoutNs());
+    }
+
     private int entry(Reply rp, Context cx, Entry e) {
-        rp.entry(e);
+        rp.entry(forKernel(e));
         if (!e.isNegative()) cx.entryIno = e.ino(); // a negative entry carries no reference
         return rp.position();
     }
@@ -582,7 +596,7 @@ final class Dispatcher {
             if (rp.position() + size > limit) return false;
             boolean positive = e != null && !e.isNegative();
             if (positive) {
-                rp.entry(e);
+                rp.entry(forKernel(e));
                 cx.addPlus(e.ino());
             } else {
                 rp.zeros(Reply.ENTRY_OUT_SIZE);

@@ -270,7 +270,7 @@ public final class FuseSession implements AutoCloseable {
         }
         long flags = want & offered;
         if ((flags & InitFlags.PASSTHROUGH) != 0) backing.enable();
-        dispatcher = new Dispatcher(session, backing, (flags & InitFlags.WRITEBACK_CACHE) != 0);
+        dispatcher = new Dispatcher(session, backing, (flags & InitFlags.WRITEBACK_CACHE) != 0, config.defaultPermissions());
         Reply r = new Reply(out).begin();
         r.u32(7).u32(Math.min(minor, 45)).u32(maxReadahead).u32((int) flags);
         r.u16(64).u16(48); // max_background, congestion_threshold

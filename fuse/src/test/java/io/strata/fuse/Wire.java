@@ -35,7 +35,7 @@ final class Wire implements AutoCloseable {
     Wire(FileSystem fs, boolean writeback) throws Exception {
         sp = Libc.socketpair(Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC);
         session = Session.attach(fs, "wire", null);
-        worker = new Worker(new Channel(sp[0]), new Dispatcher(session, null, writeback), null, false);
+        worker = new Worker(new Channel(sp[0]), new Dispatcher(session, null, writeback, true), null, false);
         in = arena.allocate(FuseConfig.MAX_WRITE + 8192, 8);
         replyBuf = arena.allocate(FuseConfig.MAX_WRITE + 4096, 8);
         reply = new Reply(arena.allocate(FuseConfig.MAX_WRITE + 4096, 8));

@@ -535,6 +535,21 @@ public abstract class FileSystemContract {
         }
 
         @Test
+        void protectedHardlinks() throws Exception {
+            assumeTrue(features().contains(Feature.HARD_LINKS));
+            Entry pub = dir(ROOT, R, "pub", 0777);
+            Entry readable = file(ROOT, R, "readable", 0644);
+            Entry shared = file(ROOT, R, "shared", 0666);
+            Entry setuid = file(ROOT, R, n("setuid"), 04777, new byte[0]);
+            s.setattr(ROOT, setuid.ino(), SetAttr.mode(04777));
+            expect(Errno.EPERM, () -> s.link(ALICE, readable.ino(), pub.ino(), n("pinned")));
+            expect(Errno.EPERM, () -> s.link(ALICE, setuid.ino(), pub.ino(), n("pinned")));
+            s.forget(s.link(ALICE, shared.ino(), pub.ino(), n("mine")).ino(), 1);
+            Entry own = file(ALICE, pub.ino(), "own", 0400);
+            s.forget(s.link(ALICE, own.ino(), pub.ino(), n("own2")).ino(), 1);
+        }
+
+        @Test
         void searchPermissionGuardsLookup() throws Exception {
             Entry priv = dir(ROOT, R, "priv", 0700);
             file(ROOT, priv.ino(), "f", 0644);
