@@ -55,6 +55,9 @@ final class MountCommand {
               dev, nodev                        passthrough: allow opening device nodes (default nodev)
               passthrough=on|off                passthrough: kernel FUSE passthrough I/O (default on)
               cache_size=SIZE                   ext2: buffer cache size (default 64M)
+              writeback                         with cache=exclusive: the kernel's writeback cache
+                                                (faster small writes, but ENOSPC/EIO show only at
+                                                fsync or close; off by default)
             """.formatted(Backends.defaultHandles());
 
     static int run(String[] args, PrintStream out, PrintStream err) throws UsageException {
@@ -125,7 +128,8 @@ final class MountCommand {
         FuseConfig cfg = FuseConfig.defaults().withThreads(threads).withDebug(debug)
                 .withNames(Backends.fsname(kind, source), "strata")
                 .withAccess(mo.allowOther(), mo.defaultPermissions(), mo.readOnly())
-                .withPassthrough(kind == Backends.Kind.PASSTHROUGH && mo.passthrough());
+                .withPassthrough(kind == Backends.Kind.PASSTHROUGH && mo.passthrough())
+                .withWriteback(mo.writeback());
         FileSystem fs;
         try {
             fs = Backends.open(kind, source, mo);

@@ -13,11 +13,11 @@ import java.util.Map;
  */
 record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean allowOther,
                     boolean defaultPermissions, String handles, boolean dev, boolean passthrough,
-                    long cacheBytes) {
+                    long cacheBytes, boolean writeback) {
 
     static final String KNOWN = "size=, cache=exclusive|writethrough|shared, ro, rw, allow_other, "
             + "default_permissions, nodefault_permissions, handles=never|prefer|mandatory, dev, nodev, "
-            + "passthrough=on|off, cache_size=";
+            + "passthrough=on|off, cache_size=, writeback";
 
     /** Parses every -o value given (they accumulate, later ones win). */
     static MountOptions parse(List<String> values, CacheMode defaultCache) throws UsageException {
@@ -31,7 +31,7 @@ record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean a
         }
         CacheMode cache = defaultCache;
         long size = 0, cacheBytes = 64L << 20;
-        boolean ro = false, allowOther = false, defPerm = true, dev = false, passthrough = true;
+        boolean ro = false, allowOther = false, defPerm = true, dev = false, passthrough = true, writeback = false;
         String handles = null;
         List<String> unknown = new ArrayList<>();
         for (Map.Entry<String, String> e : opts.entrySet()) {
@@ -47,6 +47,7 @@ record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean a
                     }
                 }
                 case "ro" -> ro = true;
+                case "writeback" -> writeback = true;
                 case "rw" -> ro = false;
                 case "allow_other" -> allowOther = true;
                 case "default_permissions" -> defPerm = true;
@@ -71,7 +72,8 @@ record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean a
             throw new UsageException("unknown mount option" + (unknown.size() > 1 ? "s " : " ") + String.join(", ", unknown)
                     + " (known: " + KNOWN + ")");
         }
-        return new MountOptions(cache, size, ro, allowOther, defPerm, handles, dev, passthrough, cacheBytes);
+        if (writeback && cache != CacheMode.EXCLUSIVE) throw new UsageException("writeback needs cache=exclusive");
+        return new MountOptions(cache, size, ro, allowOther, defPerm, handles, dev, passthrough, cacheBytes, writeback);
     }
 
     private static String need(String key, String value) throws UsageException {

@@ -7,7 +7,7 @@ import io.strata.core.CacheMode;
  *
  * @param threads worker threads, each with its own cloned /dev/fuse channel
  * @param cacheMode null: take the file system's own {@link io.strata.core.FileSystem#cachePolicy()} (the
- *                  INIT capabilities always follow it: writeback cache only for EXCLUSIVE); a mode
+ *                  INIT capabilities always follow it: writeback cache only for EXCLUSIVE and {@code writeback}); a mode
  *                  here is a statement of what the caller expects, and the mount fails if the
  *                  file system serves another one
  * @param passthrough allow FUSE passthrough for opens that offer a backing fd (used only if the file
@@ -19,14 +19,29 @@ import io.strata.core.CacheMode;
  * @param defaultPermissions let the kernel check permissions from mode bits as well (every backend enforces
  *                           them itself, so turning this off is safe)
  * @param readOnly mount read-only (MS_RDONLY)
+ * @param writeback use the kernel's writeback cache in EXCLUSIVE (opt-in: with it a write(2) lands in
+ *                  the page cache and ENOSPC or EIO from the backend surface only at fsync or close,
+ *                  so a program writing until the disk is full never learns it; without it writes
+ *                  reach the backend before they return)
  */
 public record FuseConfig(int threads, CacheMode cacheMode, boolean passthrough, boolean debug, String fsname,
-                         String subtype, boolean allowOther, boolean defaultPermissions, boolean readOnly) {
+                         String subtype, boolean allowOther, boolean defaultPermissions, boolean readOnly,
+                         boolean writeback) {
 
     public static final int MAX_WRITE = 1 << 20;
 
     public FuseConfig {
         if (threads < 1 || threads > 256) throw new IllegalArgumentException("threads must be 1..256, got " + threads);
+    }
+
+    /** Without the writeback cache. */
+    public FuseConfig(int threads, CacheMode cacheMode, boolean passthrough, boolean debug, String fsname,
+                      String subtype, boolean allowOther, boolean defaultPermissions, boolean readOnly) {
+        this(threads, cacheMode, passthrough, debug, fsname, subtype, allowOther, defaultPermissions, readOnly, false);
+    }
+
+    public FuseConfig withWriteback(boolean w) {
+        return new FuseConfig(threads, cacheMode, passthrough, debug, fsname, subtype, allowOther, defaultPermissions, readOnly, w);
     }
 
     /** Defaults; the cache mode is the file system's. */
@@ -40,22 +55,22 @@ public record FuseConfig(int threads, CacheMode cacheMode, boolean passthrough, 
     }
 
     public FuseConfig withThreads(int n) {
-        return new FuseConfig(n, cacheMode, passthrough, debug, fsname, subtype, allowOther, defaultPermissions, readOnly);
+        return new FuseConfig(n, cacheMode, passthrough, debug, fsname, subtype, allowOther, defaultPermissions, readOnly, writeback);
     }
 
     public FuseConfig withDebug(boolean d) {
-        return new FuseConfig(threads, cacheMode, passthrough, d, fsname, subtype, allowOther, defaultPermissions, readOnly);
+        return new FuseConfig(threads, cacheMode, passthrough, d, fsname, subtype, allowOther, defaultPermissions, readOnly, writeback);
     }
 
     public FuseConfig withNames(String fsname, String subtype) {
-        return new FuseConfig(threads, cacheMode, passthrough, debug, fsname, subtype, allowOther, defaultPermissions, readOnly);
+        return new FuseConfig(threads, cacheMode, passthrough, debug, fsname, subtype, allowOther, defaultPermissions, readOnly, writeback);
     }
 
     public FuseConfig withAccess(boolean allowOther, boolean defaultPermissions, boolean readOnly) {
-        return new FuseConfig(threads, cacheMode, passthrough, debug, fsname, subtype, allowOther, defaultPermissions, readOnly);
+        return new FuseConfig(threads, cacheMode, passthrough, debug, fsname, subtype, allowOther, defaultPermissions, readOnly, writeback);
     }
 
     public FuseConfig withPassthrough(boolean p) {
-        return new FuseConfig(threads, cacheMode, p, debug, fsname, subtype, allowOther, defaultPermissions, readOnly);
+        return new FuseConfig(threads, cacheMode, p, debug, fsname, subtype, allowOther, defaultPermissions, readOnly, writeback);
     }
 }

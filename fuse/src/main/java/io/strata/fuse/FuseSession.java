@@ -265,7 +265,7 @@ public final class FuseSession implements AutoCloseable {
                 && (offered & InitFlags.PASSTHROUGH) != 0 && mode != CacheMode.SHARED && Libc.geteuid() == 0;
         if (passthrough) {
             want |= InitFlags.PASSTHROUGH; // excludes the writeback cache
-        } else if (mode == CacheMode.EXCLUSIVE) {
+        } else if (mode == CacheMode.EXCLUSIVE && config.writeback()) {
             want |= InitFlags.WRITEBACK_CACHE;
         }
         long flags = want & offered;
