@@ -246,4 +246,18 @@ public final class Session extends ForwardingFileSystem {
     @Override public Opened opendir(Caller c, long ino, int flags) throws FsException { live(); return opened(ino, lower.opendir(c, ino, flags), true); }
     @Override public void readdir(Caller c, long ino, long fh, long cookie, DirSink sink) throws FsException { live(); lower.readdir(c, ino, fh, cookie, sink); }
     @Override public StatFs statfs(Caller c, long ino) throws FsException { live(); return lower.statfs(c, ino); }
+    @Override public int read(Caller c, long ino, long fh, long offset, java.nio.ByteBuffer dst) throws FsException { live(); return lower.read(c, ino, fh, offset, dst); }
+    @Override public int write(Caller c, long ino, long fh, long offset, java.nio.ByteBuffer src, int writeFlags) throws FsException { live(); return lower.write(c, ino, fh, offset, src, writeFlags); }
+    @Override public void flush(Caller c, long ino, long fh, long lockOwner) throws FsException { live(); lower.flush(c, ino, fh, lockOwner); }
+    @Override public void fsync(Caller c, long ino, long fh, boolean datasync) throws FsException { live(); lower.fsync(c, ino, fh, datasync); }
+    @Override public void fallocate(Caller c, long ino, long fh, int mode, long offset, long length) throws FsException { live(); lower.fallocate(c, ino, fh, mode, offset, length); }
+    @Override public long lseek(Caller c, long ino, long fh, long offset, int whence) throws FsException { live(); return lower.lseek(c, ino, fh, offset, whence); }
+    @Override public long copyFileRange(Caller c, long inoIn, long fhIn, long offIn, long inoOut, long fhOut, long offOut, long len, int flags) throws FsException { live(); return lower.copyFileRange(c, inoIn, fhIn, offIn, inoOut, fhOut, offOut, len, flags); }
+    @Override public Ioctl.Reply ioctl(Caller c, long ino, long fh, int cmd, byte[] in, int outSize) throws FsException { live(); return lower.ioctl(c, ino, fh, cmd, in, outSize); }
+    @Override public void fsyncdir(Caller c, long ino, long fh, boolean datasync) throws FsException { live(); lower.fsyncdir(c, ino, fh, datasync); }
+    @Override public void access(Caller c, long ino, int mask) throws FsException { live(); lower.access(c, ino, mask); }
+    @Override public void setxattr(Caller c, long ino, XattrName name, byte[] value, int flags) throws FsException { live(); lower.setxattr(c, ino, name, value, flags); }
+    @Override public byte[] getxattr(Caller c, long ino, XattrName name) throws FsException { live(); return lower.getxattr(c, ino, name); }
+    @Override public List<XattrName> listxattr(Caller c, long ino) throws FsException { live(); return lower.listxattr(c, ino); }
+    @Override public void removexattr(Caller c, long ino, XattrName name) throws FsException { live(); lower.removexattr(c, ino, name); }
 }

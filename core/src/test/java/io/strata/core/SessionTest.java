@@ -86,6 +86,8 @@ class SessionTest {
         assertEquals(1, fs.total(), "only b's reference is left");
         assertEquals(0, fs.opens.get(), "a's open handle was released on detach");
         assertEquals(Errno.ENOTCONN, assertThrows(FsException.class, () -> a.lookup(Caller.ROOT, 1, Name.of("x"))).errno());
+        assertEquals(Errno.ENOTCONN, assertThrows(FsException.class,
+                () -> a.read(Caller.ROOT, e.ino(), 7, 0, ByteBuffer.allocate(1))).errno(), "every call, I/O included");
         b.close();
         assertEquals(0, fs.total());
         assertEquals(0, fs.overForgets.get());
