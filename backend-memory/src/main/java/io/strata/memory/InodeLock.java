@@ -19,7 +19,8 @@ import java.lang.invoke.VarHandle;
  * starve a write), {@link #WAITERS} someone sleeps on this inode's queue. A waiter sets WAITERS
  * (and WRITER_WAITING) while holding the queue's monitor, so a release that clears WAITERS and then
  * notifies under that monitor cannot miss it. Every release to "free" clears all bits and wakes the
- * queue if WAITERS was set; the woken re-check and re-announce themselves.
+ * queue if WAITERS was set; the woken re-check and re-announce themselves. The last reader out
+ * keeps WRITER_WAITING so the writer it wakes wins against readers arriving at that moment.
  *
  * <p><b>Not reentrant</b>: code holding it must never try to take it again.
  */
@@ -62,9 +63,11 @@ abstract class InodeLock extends InodeNode {
     final void readUnlock() {
         for (;;) {
             int s = lockState;
-            int next = (s & READERS) == 1 ? 0 : s - 1;
+            // The last reader out keeps WRITER_WAITING: the woken writer must get in before any
+            // reader that arrives meanwhile (only a writer taking the lock clears the bit).
+            int next = (s & READERS) == 1 ? s & WRITER_WAITING : s - 1;
             if (STATE.compareAndSet(this, s, next)) {
-                if (next == 0 && (s & WAITERS) != 0) wake();
+                if ((next & READERS) == 0 && (s & WAITERS) != 0) wake();
                 return;
             }
         }

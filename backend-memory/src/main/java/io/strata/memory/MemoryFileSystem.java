@@ -739,7 +739,7 @@ public final class MemoryFileSystem implements FileSystem {
                     f.data.truncate(0, space);
                     if (f.data.allocatedBytes() == 0) f.data = null;
                 }
-                f.mode = Access.modeAfterWrite(c, f.mode); // a truncate is a write (handle_truncate)
+                f.mode = Access.modeAfterWrite(c, f.mode, f.gid); // a truncate is a write (handle_truncate)
                 f.mtime = f.ctime = now; // POSIX: O_TRUNC marks both, even if the file was empty
             }
             i.opened();
@@ -862,8 +862,8 @@ public final class MemoryFileSystem implements FileSystem {
             // write(2): the kernel removed the bits (by setattr) when the write reached its cache,
             // and the flush's credentials are not the writer's.
             int mode = f.mode;
-            if ((writeFlags & WRITE_CACHE) == 0) mode = Access.modeAfterWrite(c, mode);
-            if ((writeFlags & WRITE_KILL_SUIDGID) != 0) mode = Access.killSuidGid(mode);
+            if ((writeFlags & WRITE_CACHE) == 0) mode = Access.modeAfterWrite(c, mode, f.gid);
+            if ((writeFlags & WRITE_KILL_SUIDGID) != 0) mode = Access.killSuidGid(c, mode, f.gid);
             f.mode = mode;
             return w;
         } finally {
@@ -979,7 +979,7 @@ public final class MemoryFileSystem implements FileSystem {
             long copied = out.data().copyFrom(in.data, offIn, offOut, n, space);
             if (copied == 0) throw FsException.of(Errno.ENOSPC);
             out.mtime = out.ctime = now;
-            out.mode = Access.modeAfterWrite(c, out.mode); // a copy into a file is a write to it
+            out.mode = Access.modeAfterWrite(c, out.mode, out.gid); // a copy into a file is a write to it
             return copied;
         } finally {
             if (same) {

@@ -491,7 +491,7 @@ public final class PassthroughFileSystem implements FileSystem {
                     });
                 }
             }
-            if (req.has(SetAttr.KILL_SUIDGID)) killSuidGid(l);
+            if (req.has(SetAttr.KILL_SUIDGID)) killSuidGid(c, l);
             setTimes(c, l, cur, req);
             // CTIME cannot be set on Linux; the host kernel updates it with every change above.
             Stat st = fstat(l.fd);
@@ -528,9 +528,10 @@ public final class PassthroughFileSystem implements FileSystem {
      * Clears set-user-id and set-group-id (the latter only with group-exec, as the kernel does), as
      * the daemon: a write that asked for it (FUSE's KILL_SUIDGID) reached the host as the daemon.
      */
-    private void killSuidGid(Lease l) throws SysException {
-        int mode = fstat(l.fd).mode();
-        int after = Access.killSuidGid(mode);
+    private void killSuidGid(Caller c, Lease l) throws SysException {
+        Stat st = fstat(l.fd);
+        int mode = st.mode();
+        int after = Access.killSuidGid(c, mode, st.gid());
         if (after != mode && FileType.isReg(mode)) jail.chmod(l.procName(), after & 07777);
     }
 
@@ -977,7 +978,7 @@ public final class PassthroughFileSystem implements FileSystem {
             }
             if ((writeFlags & WRITE_KILL_SUIDGID) != 0) {
                 try (Lease l = f.node.lease(mounts)) {
-                    killSuidGid(l);
+                    killSuidGid(c, l);
                 }
             }
             return n;

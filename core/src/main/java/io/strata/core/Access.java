@@ -189,7 +189,7 @@ public final class Access {
         }
         if (ch.has(SetAttr.KILL_SUIDGID) || (ch.has(SetAttr.SIZE) && !c.isRoot())) {
             int before = mode;
-            mode = killSuidGid(mode);
+            mode = killSuidGid(c, mode, newGid);
             modeChanges |= mode != before;
         }
         boolean explicitAtime = ch.has(SetAttr.ATIME) && !ch.has(SetAttr.ATIME_NOW);
@@ -204,16 +204,21 @@ public final class Access {
         return ch.withMode(mode & 07777);
     }
 
-    /** The bits write(2) or truncate by a caller without CAP_FSETID clear (should_remove_suid). */
-    public static int killSuidGid(int mode) {
+    /**
+     * The bits a write(2) or truncate clears (file_remove_privs / setattr_should_drop_suidgid):
+     * set-user-id always; set-group-id if group-executable, or if the writer is neither in the
+     * file's group {@code gid} nor root. A set-group-id bit without group execute (mandatory
+     * locking) survives a write by a member of the group.
+     */
+    public static int killSuidGid(Caller c, int mode, int gid) {
         mode &= ~S_ISUID;
-        if ((mode & 0010) != 0) mode &= ~S_ISGID;
+        if ((mode & S_ISGID) != 0 && ((mode & 0010) != 0 || (!c.isRoot() && !c.inGroup(gid)))) mode &= ~S_ISGID;
         return mode;
     }
 
-    /** Mode after a write by {@code c}: unchanged for root, set-id bits cleared for anyone else. */
-    public static int modeAfterWrite(Caller c, int mode) {
-        return c.isRoot() ? mode : killSuidGid(mode);
+    /** Mode after a write by {@code c}: unchanged for root (CAP_FSETID), else {@link #killSuidGid}. */
+    public static int modeAfterWrite(Caller c, int mode, int gid) {
+        return c.isRoot() ? mode : killSuidGid(c, mode, gid);
     }
 
     // ---- extended attributes ----

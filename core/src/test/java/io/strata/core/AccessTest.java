@@ -71,6 +71,14 @@ class AccessTest {
     }
 
     @Test
+    void writesKeepSetgidWithoutGroupExecuteOnlyForMembers() {
+        assertEquals(02666, Access.modeAfterWrite(Caller.of(8, 8, 50), 02666, 50));
+        assertEquals(0666, Access.modeAfterWrite(Caller.of(8, 8), 02666, 50));
+        assertEquals(0676, Access.modeAfterWrite(Caller.of(8, 8, 50), 06676, 50));
+        assertEquals(06676, Access.modeAfterWrite(Caller.ROOT, 06676, 50));
+    }
+
+    @Test
     void setattrSizeOnDirectory() {
         assertEquals(Errno.EISDIR, assertThrows(FsException.class,
                 () -> Access.checkSetattr(Caller.ROOT, dir(0755, 0, 0), SetAttr.size(0))).errno());

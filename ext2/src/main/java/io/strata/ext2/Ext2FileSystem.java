@@ -838,7 +838,7 @@ public final class Ext2FileSystem implements FileSystem {
                         in.setMtime(now);
                     }
                     // an O_TRUNC open is a truncate: it clears set-id bits (do_truncate) and stamps ctime
-                    in.mode = Access.modeAfterWrite(c, in.mode);
+                    in.mode = Access.modeAfterWrite(c, in.mode, in.gid);
                     in.setCtime(now);
                     v.inodes.write(in);
                     done();
@@ -911,8 +911,8 @@ public final class Ext2FileSystem implements FileSystem {
             long now = Ext2Inode.nowNs();
             in.setMtime(now);
             in.setCtime(now);
-            in.mode = (writeFlags & WRITE_KILL_SUIDGID) != 0 ? Access.killSuidGid(in.mode)
-                    : Access.modeAfterWrite(c, in.mode);
+            in.mode = (writeFlags & WRITE_KILL_SUIDGID) != 0 ? Access.killSuidGid(c, in.mode, in.gid)
+                    : Access.modeAfterWrite(c, in.mode, in.gid);
             if (in.size > Integer.MAX_VALUE) v.noteLargeFile();
             v.inodes.write(in);
             done();

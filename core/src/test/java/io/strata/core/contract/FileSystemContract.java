@@ -634,6 +634,17 @@ public abstract class FileSystemContract {
         }
 
         @Test
+        void setgidWithoutGroupExecuteSurvivesOnlyGroupMembers() throws Exception {
+            Entry f = file(ROOT, R, n("lockfile"), 0666, new byte[0]);
+            s.setattr(ROOT, f.ino(), SetAttr.owner(-1, 500));
+            s.setattr(ROOT, f.ino(), SetAttr.mode(02666));
+            write(ALICE_500, f.ino(), "member".getBytes());
+            assertEquals(02666, attr(f.ino()).mode() & 07777, "a member of the group keeps it");
+            write(ALICE, f.ino(), "outsider".getBytes());
+            assertEquals(0666, attr(f.ino()).mode() & 07777, "an outsider's write clears it");
+        }
+
+        @Test
         void setgidDirectoriesPassTheirGroupOn() throws Exception {
             Entry d = dir(ROOT, R, "d", 02777);
             s.setattr(ROOT, d.ino(), new SetAttr(SetAttr.MODE | SetAttr.GID, 02777, 0, 500, 0, 0, 0, 0, -1));
