@@ -60,7 +60,7 @@ class PermissionsTest {
 
     @Test
     void memoryRespectsModeBitsForOtherUsers() throws Exception {
-        var fs = new MemoryFileSystem(MemoryOptions.defaults().withSizeLimit(64L << 20));
+        var fs = new MemoryFileSystem(MemoryOptions.defaults(0, 0).withSizeLimit(64L << 20));
         try (Mounted m = Mounted.mount(fs, FuseConfig.defaults(CacheMode.EXCLUSIVE).withAccess(true, true, false))) {
             prepare(m.dir);
             checkAsNobody(m.dir, m.dir);
@@ -69,7 +69,7 @@ class PermissionsTest {
 
     @Test
     void memoryChecksPermissionsItselfWithoutDefaultPermissions() throws Exception {
-        var fs = new MemoryFileSystem(MemoryOptions.defaults().withSizeLimit(64L << 20));
+        var fs = new MemoryFileSystem(MemoryOptions.defaults(0, 0).withSizeLimit(64L << 20));
         try (Mounted m = Mounted.mount(fs, FuseConfig.defaults(CacheMode.EXCLUSIVE).withAccess(true, false, false))) {
             prepare(m.dir);
             checkAsNobody(m.dir, m.dir);

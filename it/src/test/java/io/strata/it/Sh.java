@@ -54,6 +54,11 @@ record Sh(int code, String out) {
     }
 
     static String q(Path p) {
-        return "'" + p.toString().replace("'", "'\\''") + "'";
+        return q(p.toString());
+    }
+
+    /** Single-quotes {@code s} for bash. */
+    static String q(String s) {
+        return "'" + s.replace("'", "'\\''") + "'";
     }
 }
