@@ -83,7 +83,8 @@ final class Worker {
             if (!decoded) return; // not even a header we can answer
             errno = Errno.EINVAL;
             len = 0;
-        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+        } catch (RuntimeException | Error e) {
+            // Never let a request end a worker: an unanswered request hangs its caller forever.
             LOG.log(System.Logger.Level.ERROR, "internal error serving " + Opcode.name(rq.opcode) + " on node "
                     + rq.nodeid, e);
             errno = Errno.EIO;

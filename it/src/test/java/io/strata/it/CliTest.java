@@ -12,8 +12,7 @@ import org.junit.jupiter.api.Test;
 
 /** The `strata` command as a user runs it: daemon mode, umount, signals, bad input, image tools. */
 class CliTest {
-    private static final String STRATA = Path.of(System.getProperty("java.home"), "bin", "java")
-            + " --enable-native-access=ALL-UNNAMED -jar " + q(Path.of(System.getProperty("strata.jar")).toAbsolutePath());
+    private static final String STRATA = Launcher.STRATA;
 
     private static Sh strata(String args) throws Exception {
         return Sh.run(STRATA + " " + args, null, 120);

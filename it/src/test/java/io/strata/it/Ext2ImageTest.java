@@ -11,8 +11,7 @@ import org.junit.jupiter.api.Test;
 
 /** ext2 images written through Strata, checked by the kernel's own ext2 driver and e2fsck. */
 class Ext2ImageTest {
-    private static final String STRATA = Path.of(System.getProperty("java.home"), "bin", "java")
-            + " --enable-native-access=ALL-UNNAMED -jar " + q(Path.of(System.getProperty("strata.jar")).toAbsolutePath());
+    private static final String STRATA = Launcher.STRATA;
 
     @Test
     void kernelLoopMountSeesWhatStrataWrote() throws Exception {

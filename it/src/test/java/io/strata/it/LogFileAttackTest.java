@@ -35,8 +35,7 @@ import org.junit.jupiter.api.Test;
  */
 @Tag(Privileges.TAG)
 class LogFileAttackTest {
-    private static final String STRATA = Path.of(System.getProperty("java.home"), "bin", "java")
-            + " --enable-native-access=ALL-UNNAMED -jar " + q(Path.of(System.getProperty("strata.jar")).toAbsolutePath());
+    private static final String STRATA = Launcher.STRATA;
     private static final String NOBODY = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
     private static final Path OLD = Path.of("/tmp/strata-0"), RUN = Path.of("/run/strata");
     private static final Pattern LOG = Pattern.compile("log (/\\S+)\\)");

@@ -83,9 +83,7 @@ class PermissionsTest {
      */
     @Test
     void unprivilegedUserMountsThroughFusermount3() throws Exception {
-        String jar = Path.of(System.getProperty("strata.jar")).toAbsolutePath().toString();
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String strata = NOBODY + "env HOME=/tmp " + java + " --enable-native-access=ALL-UNNAMED -jar " + q(Path.of(jar)) + " ";
+        String strata = NOBODY + "env HOME=/tmp " + Launcher.STRATA + " ";
         String mode = Sh.ok("stat -c %a /dev/fuse").trim();
         Path mnt = Files.createTempDirectory(Path.of("/tmp"), Mounted.PREFIX + "user");
         Sh.ok("chown 65534:65534 " + q(mnt));
