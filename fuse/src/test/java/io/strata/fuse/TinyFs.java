@@ -35,7 +35,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * /link, a symlink whose target is not UTF-8 either. It answers FS_IOC_GETFLAGS and
  * FS_IOC_MEASURE_VERITY, and records what the frontend passed in.
  */
-final class TinyFs implements FileSystem {
+class TinyFs implements FileSystem {
     static final byte[] HELLO = "hello world\n".getBytes(StandardCharsets.UTF_8);
     static final Name E9 = name(0xE9), FF = name(0xFF);
     static final byte[] LINK_TARGET = {'x', (byte) 0xE9};
