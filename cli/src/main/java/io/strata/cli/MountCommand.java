@@ -55,9 +55,10 @@ final class MountCommand {
               dev, nodev                        passthrough: allow opening device nodes (default nodev)
               passthrough=on|off                passthrough: kernel FUSE passthrough I/O (default on)
               cache_size=SIZE                   ext2: buffer cache size (default 64M)
-              writeback                         with cache=exclusive: the kernel's writeback cache
-                                                (faster small writes, but ENOSPC/EIO show only at
-                                                fsync or close; off by default)
+              writeback, nowriteback            the kernel's writeback cache (default: on with
+                                                cache=exclusive). Faster writes, but ENOSPC/EIO
+                                                show only at fsync or close: nowriteback makes
+                                                every write reach the backend before it returns
             """.formatted(Backends.defaultHandles());
 
     static int run(String[] args, PrintStream out, PrintStream err) throws UsageException {

@@ -17,7 +17,7 @@ record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean a
 
     static final String KNOWN = "size=, cache=exclusive|writethrough|shared, ro, rw, allow_other, "
             + "default_permissions, nodefault_permissions, handles=never|prefer|mandatory, dev, nodev, "
-            + "passthrough=on|off, cache_size=, writeback";
+            + "passthrough=on|off, cache_size=, writeback, nowriteback";
 
     /** Parses every -o value given (they accumulate, later ones win). */
     static MountOptions parse(List<String> values, CacheMode defaultCache) throws UsageException {
@@ -31,7 +31,8 @@ record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean a
         }
         CacheMode cache = defaultCache;
         long size = 0, cacheBytes = 64L << 20;
-        boolean ro = false, allowOther = false, defPerm = true, dev = false, passthrough = true, writeback = false;
+        boolean ro = false, allowOther = false, defPerm = true, dev = false, passthrough = true;
+        Boolean writeback = null; // default: on exactly in exclusive
         String handles = null;
         List<String> unknown = new ArrayList<>();
         for (Map.Entry<String, String> e : opts.entrySet()) {
@@ -48,6 +49,7 @@ record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean a
                 }
                 case "ro" -> ro = true;
                 case "writeback" -> writeback = true;
+                case "nowriteback" -> writeback = false;
                 case "rw" -> ro = false;
                 case "allow_other" -> allowOther = true;
                 case "default_permissions" -> defPerm = true;
@@ -72,8 +74,11 @@ record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean a
             throw new UsageException("unknown mount option" + (unknown.size() > 1 ? "s " : " ") + String.join(", ", unknown)
                     + " (known: " + KNOWN + ")");
         }
-        if (writeback && cache != CacheMode.EXCLUSIVE) throw new UsageException("writeback needs cache=exclusive");
-        return new MountOptions(cache, size, ro, allowOther, defPerm, handles, dev, passthrough, cacheBytes, writeback);
+        if (Boolean.TRUE.equals(writeback) && cache != CacheMode.EXCLUSIVE) {
+            throw new UsageException("writeback needs cache=exclusive");
+        }
+        boolean wb = writeback != null ? writeback : cache == CacheMode.EXCLUSIVE;
+        return new MountOptions(cache, size, ro, allowOther, defPerm, handles, dev, passthrough, cacheBytes, wb);
     }
 
     private static String need(String key, String value) throws UsageException {

@@ -19,10 +19,11 @@ import io.strata.core.CacheMode;
  * @param defaultPermissions let the kernel check permissions from mode bits as well (every backend enforces
  *                           them itself, so turning this off is safe)
  * @param readOnly mount read-only (MS_RDONLY)
- * @param writeback use the kernel's writeback cache in EXCLUSIVE (opt-in: with it a write(2) lands in
- *                  the page cache and ENOSPC or EIO from the backend surface only at fsync or close,
- *                  so a program writing until the disk is full never learns it; without it writes
- *                  reach the backend before they return)
+ * @param writeback use the kernel's writeback cache in EXCLUSIVE (off in {@link #defaults}; the CLI turns
+ *                  it on for exclusive mounts): with it a write(2) lands in the page cache and ENOSPC
+ *                  or EIO from the backend surface only at fsync or close, so a program writing
+ *                  until the disk is full never learns it; without it writes reach the backend
+ *                  before they return
  */
 public record FuseConfig(int threads, CacheMode cacheMode, boolean passthrough, boolean debug, String fsname,
                          String subtype, boolean allowOther, boolean defaultPermissions, boolean readOnly,

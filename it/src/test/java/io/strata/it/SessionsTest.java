@@ -97,6 +97,55 @@ class SessionsTest {
     }
 
     /**
+     * The same with a real java.nio view (the nio provider's view of any Strata file system):
+     * Files.* calls beside two FUSE mounts, all on one memory backend; closing the view or
+     * unmounting a mount leaves the rest working.
+     */
+    @Test
+    void javaNioViewBesideTwoMounts() throws Exception {
+        var fs = new MemoryFileSystem(MemoryOptions.defaults(0, 0).withSizeLimit(64L << 20).withMode(CacheMode.SHARED));
+        FuseConfig cfg = FuseConfig.defaults(CacheMode.SHARED).withNames("strata-it", "strata");
+        Mounted m1 = null, m2 = null;
+        java.nio.file.FileSystem nio = null;
+        try {
+            m1 = Mounted.serve(fs, cfg);
+            m2 = Mounted.serve(fs, cfg);
+            nio = io.strata.ext2.nio.Ext2FileSystemProvider.view(fs);
+            Files.writeString(nio.getPath("/from-nio"), "written through java.nio");
+            Files.createDirectories(nio.getPath("/d/e"));
+            assertEquals("written through java.nio", Files.readString(m1.path("from-nio")));
+            assertEquals("written through java.nio", Files.readString(m2.path("from-nio")));
+            assertTrue(Files.isDirectory(m2.path("d/e")));
+            Files.writeString(m1.path("d/e/from-fuse"), "written through mount 1");
+            assertEquals("written through mount 1", Files.readString(nio.getPath("/d/e/from-fuse")));
+            try (var list = Files.list(nio.getPath("/"))) {
+                assertEquals(List.of("/d", "/from-nio"), list.map(Path::toString).sorted().toList());
+            }
+            Path dir1 = m1.dir;
+            m1.close();
+            m1 = null;
+            assertFalse(Mounted.isMounted(dir1));
+            Files.writeString(nio.getPath("/after"), "view still works");
+            assertEquals("view still works", Files.readString(m2.path("after")));
+            nio.close();
+            nio = null;
+            Files.writeString(m2.path("last"), "mount 2 still works");
+            assertEquals("mount 2 still works", Files.readString(m2.path("last")));
+        } finally {
+            if (nio != null) nio.close();
+            try {
+                if (m1 != null) m1.close();
+            } finally {
+                try {
+                    if (m2 != null) m2.close();
+                } finally {
+                    fs.close();
+                }
+            }
+        }
+    }
+
+    /**
      * A mount unmounted while a process still has a file open on it is only detached lazily: its
      * FuseSession gives up waiting, detaches its session (the straggler's requests get ENOTCONN)
      * and returns. The file system stays open and the other mount and the view keep working.

@@ -93,6 +93,18 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
         }
     }
 
+    private static final java.util.concurrent.atomic.AtomicLong VIEWS = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * A java.nio view of any Strata file system (memory, passthrough, a stack), as root, beside
+     * whatever else serves it (FUSE mounts, other views): it attaches a Session of its own, and
+     * closing the view detaches that session without closing {@code fs}. Names are UTF-8 at this
+     * edge. (The provider lives with ext2 for now; a frontend module of its own is issue 12.)
+     */
+    public static java.nio.file.FileSystem view(io.strata.core.FileSystem fs) {
+        return new Ext2NioFileSystem(new Ext2FileSystemProvider(), Path.of("/strata-view-" + VIEWS.incrementAndGet()), fs);
+    }
+
     /** True if the file carries the ext2 superblock magic. */
     static boolean isExt2(Path image) {
         if (!image.getFileSystem().equals(java.nio.file.FileSystems.getDefault()) || !Files.isRegularFile(image)) return false;

@@ -40,7 +40,7 @@ final class Ext2NioFileSystem extends java.nio.file.FileSystem {
 
     private final Ext2FileSystemProvider provider;
     private final Path image;
-    private final Ext2FileSystem owned;
+    private final Ext2FileSystem owned; // null for a view of a file system someone else owns
     /** What every operation goes through. */
     final Session spi;
     private volatile boolean open = true;
@@ -50,6 +50,17 @@ final class Ext2NioFileSystem extends java.nio.file.FileSystem {
         this.image = image;
         this.owned = owned;
         this.spi = Session.attach(owned, "nio " + image, null);
+    }
+
+    /**
+     * A view of any Strata file system, served through a Session of its own: closing the view
+     * detaches that session and leaves the file system to its owner.
+     */
+    Ext2NioFileSystem(Ext2FileSystemProvider provider, Path label, io.strata.core.FileSystem served) {
+        this.provider = provider;
+        this.image = label;
+        this.owned = null;
+        this.spi = Session.attach(served, "nio view " + label, null);
     }
 
     Path image() {
@@ -64,7 +75,7 @@ final class Ext2NioFileSystem extends java.nio.file.FileSystem {
         open = false;
         provider.closed(this);
         spi.close(); // releases what this view still held, then the image is unmounted
-        owned.unmount();
+        if (owned != null) owned.unmount();
     }
 
     @Override public boolean isOpen() { return open; }
