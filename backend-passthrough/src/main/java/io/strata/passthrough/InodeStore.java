@@ -31,11 +31,16 @@ final class InodeStore {
     private final Map<Object, Node> byKey = new HashMap<>();
     private final Map<NameKey, Node> names = new HashMap<>();
     private Node root;
+    private final Reaper reaper;
+
+    InodeStore(Reaper reaper) {
+        this.reaper = reaper;
+    }
 
     /** Creates the root node; it must get id {@link io.strata.core.FileSystem#ROOT}. */
     Node addRoot(Object key, int type, FileHandle handle, int fd, Stat st) throws FsException {
         synchronized (lock) {
-            Node r = table.allocate((id, gen) -> new Node(id, gen, key, type, handle, fd, st));
+            Node r = table.allocate((id, gen) -> new Node(id, gen, key, type, handle, fd, st, reaper));
             if (r.ino() != io.strata.core.FileSystem.ROOT) throw new IllegalStateException("root got id " + r.ino());
             byKey.put(key, r);
             root = r;
@@ -76,7 +81,7 @@ final class InodeStore {
             Node n = byKey.get(key);
             boolean created = false;
             if (n == null) {
-                n = table.allocate((id, gen) -> new Node(id, gen, key, type, handle, pin ? fd : -1, st));
+                n = table.allocate((id, gen) -> new Node(id, gen, key, type, handle, pin ? fd : -1, st, reaper));
                 byKey.put(key, n);
                 created = true;
             }

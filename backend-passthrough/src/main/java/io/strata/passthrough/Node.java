@@ -49,6 +49,8 @@ final class Node extends InodeNode {
 
     private int users;
     private boolean dead;
+    /** Closes {@link #pinnedFd} once dead: the host may delete the inode then, which is slow. */
+    private final Reaper reaper;
 
     int wd = -1;
     boolean unwatched;
@@ -57,8 +59,10 @@ final class Node extends InodeNode {
     volatile boolean localChange;
     volatile boolean freed;
 
-    Node(int ino, int generation, Object key, int type, FileHandle handle, int pinnedFd, Stat snapshot) {
+    Node(int ino, int generation, Object key, int type, FileHandle handle, int pinnedFd, Stat snapshot,
+            Reaper reaper) {
         super(ino, generation);
+        this.reaper = reaper;
         this.key = key;
         this.type = type;
         this.handle = handle;
@@ -147,13 +151,13 @@ final class Node extends InodeNode {
     }
 
     private synchronized void unuse() {
-        if (--users == 0 && dead) Libc.closeQuietly(pinnedFd);
+        if (--users == 0 && dead) reaper.close(pinnedFd);
     }
 
     /** The node left the store: close the pinned fd now or when the last lease ends. */
     synchronized void kill() {
         if (dead) return;
         dead = true;
-        if (users == 0 && pinnedFd >= 0) Libc.closeQuietly(pinnedFd);
+        if (users == 0 && pinnedFd >= 0) reaper.close(pinnedFd);
     }
 }

@@ -91,7 +91,8 @@ public final class PassthroughFileSystem implements FileSystem {
     private final FileHandles handles;
     private final MountFds mounts;
     private final Jail jail;
-    private final InodeStore store = new InodeStore();
+    private final Reaper reaper = new Reaper("strata-passthrough-reaper");
+    private final InodeStore store = new InodeStore(reaper);
     private final OpenFiles files = new OpenFiles();
     private final InvalidationHub hub = new InvalidationHub();
     private final Set<Feature> features;
@@ -236,6 +237,7 @@ public final class PassthroughFileSystem implements FileSystem {
         if (w != null) w.stop();
         for (OpenFile f : files.removeAll()) f.close();
         for (Node n : store.clear()) n.kill();
+        reaper.close();
         mounts.close();
         jail.close();
     }
