@@ -54,8 +54,8 @@ final class Backends {
     /** Refuses impossible combinations before anything is started. */
     static void check(Kind kind, Path source, MountOptions o) throws UsageException {
         if (kind != Kind.MEMORY && o.sizeBytes() > 0) throw new UsageException("size= only applies to the memory backend");
-        if (kind != Kind.PASSTHROUGH && (o.handles() != null || o.dev())) {
-            throw new UsageException("handles= and dev only apply to the passthrough backend");
+        if (kind != Kind.PASSTHROUGH && o.handles() != null) {
+            throw new UsageException("handles= only applies to the passthrough backend");
         }
         if (kind == Kind.MEMORY && o.readOnly()) throw new UsageException("a read-only memory file system would stay empty");
         if (kind == Kind.MEMORY && o.cache() == CacheMode.SHARED) {

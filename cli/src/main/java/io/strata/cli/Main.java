@@ -17,6 +17,10 @@ public final class Main {
               umount [-l] MNT                            unmount (also clears a mount whose daemon died)
               mkfs.ext2 IMAGE SIZE [-b BS] [-I ISIZE] [-d DIR]   make an ext2 image without root
               ext2 ls|cat|get|put|mkdir|rm IMAGE PATH... work on an image without mounting it
+              SOURCE MNT [-o OPTS]                       the mount helper form (mount -t fuse.strata):
+                                                         SOURCE is memory, a directory, an image or TYPE:PATH
+              install [--prefix DIR], uninstall          put strata on PATH (default /usr/local) for
+                                                         mount -t fuse.strata and fstab
 
             'strata mount --help' lists the mount options. Cache modes: exclusive, writethrough, shared.
             """;
@@ -41,7 +45,10 @@ public final class Main {
                     out.println("strata 0.1.0");
                     yield 0;
                 }
-                default -> throw new UsageException("unknown command '" + args[0] + "' (see strata --help)");
+                default -> {
+                    if (MountHelper.isHelperCall(args)) yield MountHelper.run(args, out, err);
+                    throw new UsageException("unknown command '" + args[0] + "' (see strata --help)");
+                }
             };
         } catch (UsageException e) {
             err.println("strata: " + e.getMessage());

@@ -52,7 +52,12 @@ final class MountCommand {
                                                 enforces permissions itself, so nodefault_permissions
                                                 is safe (it lets the backend decide alone)
               handles=never|prefer|mandatory    passthrough: identify files by file handle (default %s)
-              dev, nodev                        passthrough: allow opening device nodes (default nodev)
+              dev, nodev                        device nodes usable through the mount (passthrough:
+                                                opened on the host); default nodev
+              suid, nosuid, exec, noexec, noatime, relatime, strictatime, nodiratime, lazytime,
+              sync, dirsync, nosymfollow        the mount's flags, as for any mount (default nosuid)
+              defaults, auto, noauto, user, users, nofail, _netdev, x-*, comment=
+                                                for mount(8), fstab and systemd: accepted, ignored
               passthrough=on|off                passthrough: kernel FUSE passthrough I/O (default on)
               cache_size=SIZE                   ext2: buffer cache size (default 64M)
               writeback, nowriteback            the kernel's writeback cache (default: on with
@@ -130,7 +135,7 @@ final class MountCommand {
                 .withNames(Backends.fsname(kind, source), "strata")
                 .withAccess(mo.allowOther(), mo.defaultPermissions(), mo.readOnly())
                 .withPassthrough(kind == Backends.Kind.PASSTHROUGH && mo.passthrough())
-                .withWriteback(mo.writeback());
+                .withWriteback(mo.writeback()).withVfsFlags(mo.vfsFlags());
         FileSystem fs;
         try {
             fs = Backends.open(kind, source, mo);

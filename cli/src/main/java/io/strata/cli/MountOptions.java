@@ -2,7 +2,6 @@ package io.strata.cli;
 
 import io.strata.core.CacheMode;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -13,20 +12,21 @@ import java.util.Map;
  */
 record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean allowOther,
                     boolean defaultPermissions, String handles, boolean dev, boolean passthrough,
-                    long cacheBytes, boolean writeback) {
+                    long cacheBytes, boolean writeback, long vfsFlags) {
 
     static final String KNOWN = "size=, cache=exclusive|writethrough|shared, ro, rw, allow_other, "
             + "default_permissions, nodefault_permissions, handles=never|prefer|mandatory, dev, nodev, "
-            + "passthrough=on|off, cache_size=, writeback, nowriteback";
+            + "passthrough=on|off, cache_size=, writeback, nowriteback, and the generic ones: " + Generic.KNOWN;
 
     /** Parses every -o value given (they accumulate, later ones win). */
     static MountOptions parse(List<String> values, CacheMode defaultCache) throws UsageException {
-        Map<String, String> opts = new LinkedHashMap<>();
+        // In the order given: later options win, also among flags that exclude each other (noatime, relatime).
+        List<Map.Entry<String, String>> opts = new ArrayList<>();
         for (String v : values) {
             for (String o : v.split(",")) {
                 if (o.isBlank()) continue;
                 int eq = o.indexOf('=');
-                opts.put(eq < 0 ? o : o.substring(0, eq), eq < 0 ? null : o.substring(eq + 1));
+                opts.add(new java.util.AbstractMap.SimpleEntry<>(eq < 0 ? o : o.substring(0, eq), eq < 0 ? null : o.substring(eq + 1)));
             }
         }
         CacheMode cache = defaultCache;
@@ -35,8 +35,17 @@ record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean a
         Boolean writeback = null; // default: on exactly in exclusive
         String handles = null;
         List<String> unknown = new ArrayList<>();
-        for (Map.Entry<String, String> e : opts.entrySet()) {
+        long vfs = io.strata.fuse.FuseConfig.DEFAULT_VFS_FLAGS;
+        for (Map.Entry<String, String> e : opts) {
             String k = e.getKey(), v = e.getValue();
+            if (Generic.ignored(k)) continue;
+            long[] change = Generic.flag(k);
+            if (change != null) {
+                vfs = (vfs & ~change[0]) | change[1];
+                if (k.equals("dev")) dev = true;
+                if (k.equals("nodev")) dev = false;
+                continue;
+            }
             switch (k) {
                 case "size" -> size = parseSize(need(k, v));
                 case "cache_size" -> cacheBytes = parseSize(need(k, v));
@@ -54,8 +63,6 @@ record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean a
                 case "allow_other" -> allowOther = true;
                 case "default_permissions" -> defPerm = true;
                 case "nodefault_permissions" -> defPerm = false;
-                case "dev" -> dev = true;
-                case "nodev" -> dev = false;
                 case "handles" -> {
                     handles = need(k, v).toLowerCase(Locale.ROOT);
                     if (!List.of("never", "prefer", "mandatory").contains(handles)) {
@@ -67,7 +74,9 @@ record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean a
                     if (!p.equals("on") && !p.equals("off")) throw new UsageException("passthrough must be on or off");
                     passthrough = p.equals("on");
                 }
-                default -> unknown.add(k);
+                default -> {
+                    if (!unknown.contains(k)) unknown.add(k);
+                }
             }
         }
         if (!unknown.isEmpty()) {
@@ -78,7 +87,7 @@ record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean a
             throw new UsageException("writeback needs cache=exclusive");
         }
         boolean wb = writeback != null ? writeback : cache == CacheMode.EXCLUSIVE;
-        return new MountOptions(cache, size, ro, allowOther, defPerm, handles, dev, passthrough, cacheBytes, wb);
+        return new MountOptions(cache, size, ro, allowOther, defPerm, handles, dev, passthrough, cacheBytes, wb, vfs);
     }
 
     private static String need(String key, String value) throws UsageException {

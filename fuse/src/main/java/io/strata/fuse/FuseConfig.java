@@ -1,6 +1,7 @@
 package io.strata.fuse;
 
 import io.strata.core.CacheMode;
+import io.strata.sys.Libc;
 
 /**
  * How a FUSE mount is served.
@@ -27,22 +28,32 @@ import io.strata.core.CacheMode;
  */
 public record FuseConfig(int threads, CacheMode cacheMode, boolean passthrough, boolean debug, String fsname,
                          String subtype, boolean allowOther, boolean defaultPermissions, boolean readOnly,
-                         boolean writeback) {
+                         boolean writeback, long vfsFlags) {
 
     public static final int MAX_WRITE = 1 << 20;
 
+    /** What a FUSE mount gets unless told otherwise, as libfuse does: no set-id programs, no devices. */
+    public static final long DEFAULT_VFS_FLAGS = Libc.MS_NOSUID | Libc.MS_NODEV;
+
+    /** The generic mount flags a FUSE mount may carry (MS_RDONLY is {@link #readOnly}). */
+    public static final long VFS_FLAGS = Libc.MS_NOSUID | Libc.MS_NODEV | Libc.MS_NOEXEC | Libc.MS_SYNCHRONOUS
+            | Libc.MS_DIRSYNC | Libc.MS_NOSYMFOLLOW | Libc.MS_NOATIME | Libc.MS_NODIRATIME | Libc.MS_RELATIME
+            | Libc.MS_STRICTATIME | Libc.MS_LAZYTIME;
+
     public FuseConfig {
         if (threads < 1 || threads > 256) throw new IllegalArgumentException("threads must be 1..256, got " + threads);
+        if ((vfsFlags & ~VFS_FLAGS) != 0) throw new IllegalArgumentException("not a FUSE mount flag: 0x" + Long.toHexString(vfsFlags & ~VFS_FLAGS));
     }
 
     /** Without the writeback cache. */
     public FuseConfig(int threads, CacheMode cacheMode, boolean passthrough, boolean debug, String fsname,
                       String subtype, boolean allowOther, boolean defaultPermissions, boolean readOnly) {
-        this(threads, cacheMode, passthrough, debug, fsname, subtype, allowOther, defaultPermissions, readOnly, false);
+        this(threads, cacheMode, passthrough, debug, fsname, subtype, allowOther, defaultPermissions, readOnly, false,
+                DEFAULT_VFS_FLAGS);
     }
 
     public FuseConfig withWriteback(boolean w) {
-        return new FuseConfig(threads, cacheMode, passthrough, debug, fsname, subtype, allowOther, defaultPermissions, readOnly, w);
+        return new FuseConfig(threads, cacheMode, passthrough, debug, fsname, subtype, allowOther, defaultPermissions, readOnly, w, vfsFlags);
     }
 
     /** Defaults; the cache mode is the file system's. */
@@ -56,22 +67,27 @@ public record FuseConfig(int threads, CacheMode cacheMode, boolean passthrough, 
     }
 
     public FuseConfig withThreads(int n) {
-        return new FuseConfig(n, cacheMode, passthrough, debug, fsname, subtype, allowOther, defaultPermissions, readOnly, writeback);
+        return new FuseConfig(n, cacheMode, passthrough, debug, fsname, subtype, allowOther, defaultPermissions, readOnly, writeback, vfsFlags);
     }
 
     public FuseConfig withDebug(boolean d) {
-        return new FuseConfig(threads, cacheMode, passthrough, d, fsname, subtype, allowOther, defaultPermissions, readOnly, writeback);
+        return new FuseConfig(threads, cacheMode, passthrough, d, fsname, subtype, allowOther, defaultPermissions, readOnly, writeback, vfsFlags);
     }
 
     public FuseConfig withNames(String fsname, String subtype) {
-        return new FuseConfig(threads, cacheMode, passthrough, debug, fsname, subtype, allowOther, defaultPermissions, readOnly, writeback);
+        return new FuseConfig(threads, cacheMode, passthrough, debug, fsname, subtype, allowOther, defaultPermissions, readOnly, writeback, vfsFlags);
     }
 
     public FuseConfig withAccess(boolean allowOther, boolean defaultPermissions, boolean readOnly) {
-        return new FuseConfig(threads, cacheMode, passthrough, debug, fsname, subtype, allowOther, defaultPermissions, readOnly, writeback);
+        return new FuseConfig(threads, cacheMode, passthrough, debug, fsname, subtype, allowOther, defaultPermissions, readOnly, writeback, vfsFlags);
+    }
+
+    /** The MS_* flags of the mount ({@link #VFS_FLAGS}), e.g. MS_NOSUID | MS_NOATIME. */
+    public FuseConfig withVfsFlags(long flags) {
+        return new FuseConfig(threads, cacheMode, passthrough, debug, fsname, subtype, allowOther, defaultPermissions, readOnly, writeback, flags);
     }
 
     public FuseConfig withPassthrough(boolean p) {
-        return new FuseConfig(threads, cacheMode, p, debug, fsname, subtype, allowOther, defaultPermissions, readOnly, writeback);
+        return new FuseConfig(threads, cacheMode, p, debug, fsname, subtype, allowOther, defaultPermissions, readOnly, writeback, vfsFlags);
     }
 }

@@ -42,7 +42,7 @@ public final class Mounter {
                 + ",group_id=" + Libc.getgid());
         if (cfg.allowOther()) data.append(",allow_other");
         if (cfg.defaultPermissions()) data.append(",default_permissions");
-        long flags = Libc.MS_NOSUID | Libc.MS_NODEV | (cfg.readOnly() ? Libc.MS_RDONLY : 0);
+        long flags = cfg.vfsFlags() | (cfg.readOnly() ? Libc.MS_RDONLY : 0);
         try {
             Libc.mount(cfg.fsname(), mp.toString(), "fuse." + cfg.subtype(), flags, data.toString());
         } catch (SysException e) {
@@ -52,9 +52,29 @@ public final class Mounter {
         return fd;
     }
 
+    /**
+     * fusermount3's spelling of the MS_* flags. Only the restricting ones for suid/dev: for users
+     * fusermount3 forces nosuid,nodev itself and would only warn about "suid" or "dev".
+     */
+    static List<String> flagOptions(long f) {
+        List<String> o = new ArrayList<>();
+        if ((f & Libc.MS_NOSUID) != 0) o.add("nosuid");
+        if ((f & Libc.MS_NODEV) != 0) o.add("nodev");
+        if ((f & Libc.MS_NOEXEC) != 0) o.add("noexec");
+        if ((f & Libc.MS_SYNCHRONOUS) != 0) o.add("sync");
+        if ((f & Libc.MS_DIRSYNC) != 0) o.add("dirsync");
+        if ((f & Libc.MS_NOSYMFOLLOW) != 0) o.add("nosymfollow");
+        if ((f & Libc.MS_NOATIME) != 0) o.add("noatime");
+        if ((f & Libc.MS_NODIRATIME) != 0) o.add("nodiratime");
+        if ((f & Libc.MS_RELATIME) != 0) o.add("relatime");
+        if ((f & Libc.MS_STRICTATIME) != 0) o.add("strictatime");
+        if ((f & Libc.MS_LAZYTIME) != 0) o.add("lazytime");
+        return o;
+    }
+
     private static int mountWithFusermount(Path mp, FuseConfig cfg) throws IOException {
-        List<String> opts = new ArrayList<>(List.of("nosuid", "nodev", "fsname=" + cfg.fsname(),
-                "subtype=" + cfg.subtype()));
+        List<String> opts = new ArrayList<>(List.of("fsname=" + cfg.fsname(), "subtype=" + cfg.subtype()));
+        opts.addAll(flagOptions(cfg.vfsFlags()));
         if (cfg.readOnly()) opts.add("ro");
         if (cfg.allowOther()) opts.add("allow_other");
         if (cfg.defaultPermissions()) opts.add("default_permissions");

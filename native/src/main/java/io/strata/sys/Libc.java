@@ -29,6 +29,8 @@ public final class Libc {
 
     // mount(2) flags and umount2 flags.
     public static final long MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8;
+    public static final long MS_SYNCHRONOUS = 16, MS_DIRSYNC = 128, MS_NOSYMFOLLOW = 256, MS_NOATIME = 1024,
+            MS_NODIRATIME = 2048, MS_RELATIME = 1L << 21, MS_STRICTATIME = 1L << 24, MS_LAZYTIME = 1L << 25;
     public static final int MNT_FORCE = 1, MNT_DETACH = 2;
 
     public static final short POLLIN = 1, POLLERR = 8, POLLHUP = 16, POLLNVAL = 32;
