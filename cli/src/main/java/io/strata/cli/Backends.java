@@ -61,10 +61,45 @@ final class Backends {
         if (kind == Kind.MEMORY && o.cache() == CacheMode.SHARED) {
             // Nothing else can change a memory file system; accept but it only costs speed.
         }
-        if (kind == Kind.PASSTHROUGH && !Files.isDirectory(source)) throw new UsageException(source + " is not a directory");
+        if (kind == Kind.MEMORY && o.sizeBytes() > 0) checkMemorySize(o.sizeBytes());
+        if (kind == Kind.PASSTHROUGH && !Files.exists(source)) throw new UsageException("source " + source + " does not exist");
+        if (kind == Kind.PASSTHROUGH && !Files.isDirectory(source)) throw new UsageException("source " + source + " is not a directory");
         if (kind == Kind.EXT2 && !Files.isRegularFile(source) && !Files.exists(source)) {
             throw new UsageException("image " + source + " does not exist (make one with strata mkfs.ext2)");
         }
+    }
+
+    /** The smallest memory file system worth mounting: the root and a few files. */
+    static final long MIN_MEMORY_SIZE = 1L << 20;
+
+    /**
+     * The memory backend keeps data in the heap: a size the daemon's heap cannot hold would end in
+     * OutOfMemoryError, not ENOSPC. The daemon runs with this JVM's heap settings (the launcher's
+     * and STRATA_JAVA_OPTS), so this process's maximum heap is the daemon's.
+     */
+    static void checkMemorySize(long size) throws UsageException {
+        if (size < MIN_MEMORY_SIZE) throw new UsageException("size=" + size + " is too small (at least 1M)");
+        long max = maxMemorySize();
+        if (size > max) {
+            throw new UsageException("size=" + human(size) + " is more than the daemon's heap can hold (at most " + human(max)
+                    + "; raise it with STRATA_JAVA_OPTS=-Xmx...)");
+        }
+    }
+
+    /** What the heap can hold after the file system's own bookkeeping and the daemon's buffers. */
+    static long maxMemorySize() {
+        return Runtime.getRuntime().maxMemory() / 10 * 8;
+    }
+
+    static String human(long bytes) {
+        String[] units = {"", "K", "M", "G", "T"};
+        int u = 0;
+        double v = bytes;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return (v == Math.rint(v) ? String.valueOf((long) v) : String.format(Locale.ROOT, "%.1f", v)) + units[u];
     }
 
     static String fsname(Kind kind, Path source) {
@@ -101,6 +136,6 @@ final class Backends {
         long half = 1L << 30;
         var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         if (os instanceof com.sun.management.OperatingSystemMXBean sun) half = sun.getTotalMemorySize() / 2;
-        return Math.min(half, Runtime.getRuntime().maxMemory() / 10 * 8);
+        return Math.min(half, maxMemorySize());
     }
 }

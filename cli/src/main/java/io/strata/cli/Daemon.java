@@ -48,7 +48,9 @@ final class Daemon {
             long deadline = System.nanoTime() + 30_000_000_000L;
             while (System.nanoTime() < deadline) {
                 MountTable.Mount m = MountTable.find(mnt);
-                if (m != null && m.type().startsWith("fuse") && !io.strata.fuse.Mounter.isDead(mnt) && p.isAlive()) {
+                // the mount must be our daemon's: another strata may have mounted here meanwhile
+                if (m != null && m.type().startsWith("fuse") && !io.strata.fuse.Mounter.isDead(mnt) && p.isAlive()
+                        && MountLock.heldBy(mnt, p.pid())) {
                     out.println("strata: mounted at " + mnt + " (daemon pid " + p.pid() + ", log " + log + ")");
                     return 0;
                 }

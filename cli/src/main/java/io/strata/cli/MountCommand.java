@@ -118,12 +118,8 @@ final class MountCommand {
             throw new UsageException(mnt + " is already a FUSE mount (" + existing.type() + ")");
         }
         if (!Files.exists(mnt)) {
-            try {
-                Files.createDirectories(mnt);
-            } catch (IOException e) {
-                err.println("strata: cannot create mount point " + mnt + ": " + e.getMessage());
-                return 1;
-            }
+            // as bindfs and sshfs: a typo must not become a new directory with a mount on it
+            throw new UsageException("mount point " + mnt + " does not exist (create it first: mkdir -p " + mnt + ")");
         } else if (!Files.isDirectory(mnt)) {
             throw new UsageException("mount point " + mnt + " is not a directory");
         }
@@ -136,26 +132,49 @@ final class MountCommand {
                 .withAccess(mo.allowOther(), mo.defaultPermissions(), mo.readOnly())
                 .withPassthrough(kind == Backends.Kind.PASSTHROUGH && mo.passthrough())
                 .withWriteback(mo.writeback()).withVfsFlags(mo.vfsFlags());
+        try {
+            MountLock.take(mnt);
+        } catch (io.strata.core.HostLocks.HeldException e) {
+            err.println("strata: " + e.getMessage());
+            return 1;
+        } catch (IOException e) {
+            err.println("strata: cannot lock " + mnt + " for mounting: " + e.getMessage());
+            return 1;
+        }
         FileSystem fs;
         try {
             fs = Backends.open(kind, source, mo);
-        } catch (IOException e) {
-            err.println("strata: " + e.getMessage());
+        } catch (IOException | IllegalArgumentException | IllegalStateException e) {
+            err.println("strata: cannot open " + (source == null ? kind.label() : source) + ": " + e.getMessage());
             return 1;
         }
+        OwnedMount owned = new OwnedMount(fs);
+        // SIGTERM / Ctrl-C: the JVM exits when the hooks finish, so the hook must also close the
+        // file system (ext2 flushes its metadata there), not leave it to the main thread. It is
+        // installed before mounting so that no signal can leave a mount without its daemon. A clean
+        // unmount that way is a success: exit 0, not the signal's 128+n.
+        Thread hook = new Thread(() -> {
+            owned.closeFromSignal();
+            err.println("strata: " + mnt + " unmounted");
+            err.flush();
+            Runtime.getRuntime().halt(0);
+        }, "strata-unmount");
+        Runtime.getRuntime().addShutdownHook(hook);
         FuseSession session;
         try {
             session = FuseSession.mount(fs, mnt, cfg);
         } catch (IOException e) {
-            fs.close();
+            owned.mountFailed();
+            owned.close();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook); // it would exit 0
+            } catch (IllegalStateException shuttingDown) {
+                // a signal came meanwhile: the hook ends the process
+            }
             err.println("strata: " + e.getMessage());
             return 1;
         }
-        OwnedMount owned = new OwnedMount(session, fs);
-        // SIGTERM / Ctrl-C: the JVM exits when the hooks finish, so the hook must also close the
-        // file system (ext2 flushes its metadata there), not leave it to the main thread.
-        Thread hook = new Thread(owned::close, "strata-unmount");
-        Runtime.getRuntime().addShutdownHook(hook);
+        owned.mounted(session);
         err.println("strata: " + kind.label() + " mounted at " + mnt + " (cache=" + fs.cachePolicy().mode().option() + ", pid "
                 + ProcessHandle.current().pid() + ")");
         try {

@@ -1,5 +1,6 @@
 package io.strata.ext2;
 
+import io.strata.core.HostLocks;
 import io.strata.core.FsException;
 import io.strata.core.Errno;
 import java.io.IOException;
@@ -108,6 +109,9 @@ public final class Ext2Volume implements AutoCloseable {
                 ch.close();
                 ch = FileChannel.open(image, StandardOpenOption.READ);
             }
+            // One writer per image: a second read-write open (another mount, strata ext2 put, mkfs)
+            // would interleave metadata updates and lose files. Read-only opens stay allowed.
+            if (!ro) HostLocks.lockExclusive(ch, image, "ext2: image " + image);
             int tb = GroupDescriptors.tableBlocks(sb);
             byte[] gdtBytes = new byte[tb * sb.blockSize()];
             for (int i = 0; i < tb; i++) {

@@ -88,7 +88,9 @@ public final class Layout {
         long[] bbm = new long[(int) groups], ibm = new long[(int) groups], itab = new long[(int) groups];
         int[] freeB = new int[(int) groups], freeI = new int[(int) groups], dirs = new int[(int) groups];
         try (FileChannel ch = FileChannel.open(image, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.READ, StandardOpenOption.TRUNCATE_EXISTING)) {
+                StandardOpenOption.READ)) {
+            // never overwrite an image somebody has open read-write (a mount): lock before truncating
+            io.strata.core.HostLocks.lockExclusive(ch, image, "image " + image);
             ch.truncate(0);
             write(ch, new byte[1], bytes - 1); // sparse file of the full size
             long rootBlock = -1;
