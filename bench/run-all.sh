@@ -2,7 +2,7 @@
 # Runs the Strata benchmarks and prints their tables. Results (markdown + TSV + logs) go to
 # bench/results/ (gitignored); bench/results/all-latest.md holds the tables of the last run.
 #
-#   bash bench/run-all.sh [--core] [--memory] [--passthrough] [--ext2] [--quick] [--no-build] [--update-docs]
+#   bash bench/run-all.sh [--core] [--memory] [--passthrough] [--ext2] [--union] [--quick] [--no-build] [--update-docs]
 #   ./dev bench [same flags]       (builds first)
 #
 # With no suite flag every suite runs (core ~3 min, memory-1m ~3.5 min, passthrough ~6 min,
@@ -21,7 +21,8 @@ for a in "$@"; do
     --memory|--memory-1m|--1m) suites+=(memory-1m) ;;
     --passthrough) suites+=(passthrough) ;;
     --ext2) suites+=(ext2) ;;
-    --all) suites=(core memory-1m passthrough ext2) ;;
+    --union) suites+=(union) ;;
+    --all) suites=(core memory-1m passthrough ext2 union) ;;
     --quick) export QUICK=1 ;;
     --no-build) export STRATA_BUILD=0 ;;
     --update-docs) update_docs=1 ;;

@@ -19,7 +19,8 @@ final class Backends {
     private Backends() {}
 
     enum Kind {
-        MEMORY(false, CacheMode.EXCLUSIVE), PASSTHROUGH(true, CacheMode.SHARED), EXT2(true, CacheMode.EXCLUSIVE);
+        MEMORY(false, CacheMode.EXCLUSIVE), PASSTHROUGH(true, CacheMode.SHARED), EXT2(true, CacheMode.EXCLUSIVE),
+        UNION(false, CacheMode.EXCLUSIVE);
 
         private final boolean needsSource;
         private final CacheMode defaultCache;
@@ -47,12 +48,20 @@ final class Backends {
             case "memory", "mem", "tmpfs" -> Kind.MEMORY;
             case "passthrough", "host", "bind" -> Kind.PASSTHROUGH;
             case "ext2" -> Kind.EXT2;
-            default -> throw new UsageException("unknown backend '" + name + "' (expected memory, passthrough or ext2)");
+            case "union", "overlay" -> Kind.UNION;
+            default -> throw new UsageException("unknown backend '" + name + "' (expected memory, passthrough, ext2 or union)");
         };
     }
 
     /** Refuses impossible combinations before anything is started. */
     static void check(Kind kind, Path source, MountOptions o) throws UsageException {
+        if (kind == Kind.UNION) {
+            if (o.union() == null) throw new UsageException("a union needs -o lowerdir=L1[:L2...][,upperdir=U,workdir=W]");
+            UnionStack.check(o.union());
+        } else if (o.union() != null) {
+            throw new UsageException("lowerdir=, upperdir=, workdir=, copymode=, whiteout= and userxattr are union options "
+                    + "(strata mount union MNT -o lowerdir=...)");
+        }
         if (kind != Kind.MEMORY && o.sizeBytes() > 0) throw new UsageException("size= only applies to the memory backend");
         if (kind != Kind.PASSTHROUGH && o.handles() != null) {
             throw new UsageException("handles= only applies to the passthrough backend");
@@ -111,7 +120,15 @@ final class Backends {
      * to the user running the command (the backend asks the OS nothing itself).
      */
     static FileSystem open(Kind kind, Path source, MountOptions o) throws IOException {
+        FileSystem fs = openBackend(kind, source, o);
+        if (!o.verity()) return fs;
+        // verity stacks on whatever was built, and the command owns both
+        return new OwnedStack(new io.strata.verity.VerityFileSystem(fs), java.util.List.of(fs));
+    }
+
+    private static FileSystem openBackend(Kind kind, Path source, MountOptions o) throws IOException {
         return switch (kind) {
+            case UNION -> UnionStack.open(o.union(), o);
             case MEMORY -> new MemoryFileSystem(MemoryOptions.defaults(Libc.getuid(), Libc.getgid())
                     .withSizeLimit(o.sizeBytes() > 0 ? o.sizeBytes() : defaultMemorySize()).withMode(o.cache()));
             case PASSTHROUGH -> PassthroughFileSystem.open(source, passthroughOptions(o));

@@ -27,6 +27,7 @@ final class MountCommand {
             usage: strata mount memory MNT [OPTIONS]
                    strata mount passthrough SRC MNT [OPTIONS]
                    strata mount ext2 IMAGE MNT [OPTIONS]
+                   strata mount union MNT -o lowerdir=L1[:L2...][,upperdir=U,workdir=W] [OPTIONS]
 
             options:
               -o OPT[,OPT...]   mount options (below); may be repeated
@@ -60,6 +61,17 @@ final class MountCommand {
                                                 for mount(8), fstab and systemd: accepted, ignored
               passthrough=on|off                passthrough: kernel FUSE passthrough I/O (default on)
               cache_size=SIZE                   ext2: buffer cache size (default 64M)
+              verity                            stack the verity layer: fsverity enable/measure work on
+                                                the mount, reads of verity files are verified
+              lowerdir=L1:L2,upperdir=U,workdir=W
+                                                union: read-only layers (top first) and the writable
+                                                upper with its work dir (same file system). A layer is
+                                                a directory, ext2:IMAGE or memory: ('\\:' is a colon in
+                                                a path); upperdir=memory: or ext2:IMAGE need no workdir
+              copymode=transparent              union: owner/mode of copied-up objects (traditional and
+                                                masquerade: not implemented yet)
+              whiteout=whenneeded|always        union: when a removal leaves a whiteout
+              userxattr                         union: user.overlay.* instead of trusted.overlay.*
               writeback, nowriteback            the kernel's writeback cache (default: on with
                                                 cache=exclusive). Faster writes, but ENOSPC/EIO
                                                 show only at fsync or close: nowriteback makes

@@ -83,6 +83,9 @@ final class MountHelper {
             case "memory", "mem", "tmpfs", "none" -> {
                 return List.of("memory");
             }
+            case "union", "overlay" -> {
+                return List.of("union");
+            }
             default -> { }
         }
         Path p = Path.of(source);

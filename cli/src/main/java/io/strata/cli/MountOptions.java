@@ -12,11 +12,12 @@ import java.util.Map;
  */
 record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean allowOther,
                     boolean defaultPermissions, String handles, boolean dev, boolean passthrough,
-                    long cacheBytes, boolean writeback, long vfsFlags) {
+                    long cacheBytes, boolean writeback, long vfsFlags, UnionStack.Spec union, boolean verity) {
 
     static final String KNOWN = "size=, cache=exclusive|writethrough|shared, ro, rw, allow_other, "
             + "default_permissions, nodefault_permissions, handles=never|prefer|mandatory, dev, nodev, "
-            + "passthrough=on|off, cache_size=, writeback, nowriteback, and the generic ones: " + Generic.KNOWN;
+            + "passthrough=on|off, cache_size=, writeback, nowriteback, verity, lowerdir=, upperdir=, workdir=, "
+            + "copymode=, whiteout=, userxattr, and the generic ones: " + Generic.KNOWN;
 
     /** Parses every -o value given (they accumulate, later ones win). */
     static MountOptions parse(List<String> values, CacheMode defaultCache) throws UsageException {
@@ -34,6 +35,8 @@ record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean a
         boolean ro = false, allowOther = false, defPerm = true, dev = false, passthrough = true;
         Boolean writeback = null; // default: on exactly in exclusive
         String handles = null;
+        String lowerdir = null, upperdir = null, workdir = null, copyMode = null, whiteout = null;
+        boolean userxattr = false, verity = false;
         List<String> unknown = new ArrayList<>();
         long vfs = io.strata.fuse.FuseConfig.DEFAULT_VFS_FLAGS;
         for (Map.Entry<String, String> e : opts) {
@@ -56,6 +59,13 @@ record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean a
                         throw new UsageException(ex.getMessage());
                     }
                 }
+                case "lowerdir" -> lowerdir = need(k, v);
+                case "upperdir" -> upperdir = need(k, v);
+                case "workdir" -> workdir = need(k, v);
+                case "copymode" -> copyMode = need(k, v);
+                case "whiteout" -> whiteout = need(k, v);
+                case "userxattr" -> userxattr = true;
+                case "verity" -> verity = true;
                 case "ro" -> ro = true;
                 case "writeback" -> writeback = true;
                 case "nowriteback" -> writeback = false;
@@ -87,7 +97,9 @@ record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean a
             throw new UsageException("writeback needs cache=exclusive");
         }
         boolean wb = writeback != null ? writeback : cache == CacheMode.EXCLUSIVE;
-        return new MountOptions(cache, size, ro, allowOther, defPerm, handles, dev, passthrough, cacheBytes, wb, vfs);
+        UnionStack.Spec union = new UnionStack.Spec(lowerdir, upperdir, workdir, copyMode, whiteout, userxattr);
+        return new MountOptions(cache, size, ro, allowOther, defPerm, handles, dev, passthrough, cacheBytes, wb, vfs,
+                union.isUnion() ? union : null, verity);
     }
 
     private static String need(String key, String value) throws UsageException {

@@ -1,0 +1,106 @@
+package io.strata.verity;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.HexFormat;
+
+/**
+ * {@code strata verity ...}: {@code digest FILE...} prints what {@code fsverity digest} prints, with
+ * the same options, messages and exit codes (0 success, 1 an error on a file, 2 a usage error). Like
+ * fsverity it stops at the first file that fails. {@code --out-merkle-tree}/{@code --out-descriptor}
+ * write the tree and descriptor of each file in turn (the last file's remain).
+ */
+public final class VerityCommand {
+    private VerityCommand() {}
+
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("help")) {
+            err.println("Usage: strata verity digest FILE... [options]   (see 'strata verity digest --help')");
+            return args.length == 0 ? 2 : 0;
+        }
+        return switch (args[0]) {
+            case "digest" -> digest(args, out, err);
+            case "seal" -> {
+                err.println("ERROR: 'strata verity seal' is not implemented yet");
+                yield 2;
+            }
+            default -> {
+                err.println("ERROR: unknown verity command '" + args[0] + "' (known: digest)");
+                yield 2;
+            }
+        };
+    }
+
+    private static int digest(String[] args, PrintStream out, PrintStream err) {
+        for (int i = 1; i < args.length; i++) {
+            if (args[i].equals("--")) break;
+            if (args[i].equals("--help") || args[i].equals("-h")) {
+                out.println(DigestOptions.USAGE);
+                return 0;
+            }
+        }
+        DigestOptions o;
+        try {
+            o = DigestOptions.parse(args, 1);
+        } catch (DigestOptions.UsageException e) {
+            if (e.getMessage() != null) err.println(e.getMessage());
+            if (e.exitCode == 2) err.println(DigestOptions.USAGE);
+            return e.exitCode;
+        }
+        for (String name : o.files()) {
+            MerkleTree t;
+            try (FileChannel ch = FileChannel.open(Path.of(name))) {
+                if (Files.isDirectory(Path.of(name))) {
+                    err.println("ERROR: reading from '" + name + "': Is a directory");
+                    return 1;
+                }
+                t = MerkleTree.build(o.params(), ch.size(), DataSource.of(ch));
+            } catch (NoSuchFileException e) {
+                err.println("ERROR: can't open '" + name + "' for reading: No such file or directory");
+                return 1;
+            } catch (AccessDeniedException e) {
+                err.println("ERROR: can't open '" + name + "' for reading: Permission denied");
+                return 1;
+            } catch (IllegalArgumentException | IOException e) {
+                err.println("ERROR: reading from '" + name + "': " + e.getMessage());
+                return 1;
+            }
+            VerityDescriptor d = t.descriptor();
+            if (!write(o.outMerkleTree(), t.treeBytes(), err) || !write(o.outDescriptor(), d.encode(), err)) return 2;
+            String hex = HexFormat.of().formatHex(o.forBuiltinSig() ? formattedDigest(d) : d.digest());
+            out.println(o.compact() ? hex : (o.forBuiltinSig() ? hex : d.params().algorithm().label + ":" + hex) + " " + name);
+        }
+        out.flush();
+        return 0;
+    }
+
+    /** {@code struct fsverity_formatted_digest}: "FSVerity", le16 algorithm, le16 size, digest (what a builtin signature signs). */
+    static byte[] formattedDigest(VerityDescriptor d) {
+        byte[] digest = d.digest();
+        ByteBuffer b = ByteBuffer.allocate(12 + digest.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.put("FSVerity".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        b.putShort((short) d.params().algorithm().id).putShort((short) digest.length).put(digest);
+        return b.array();
+    }
+
+    private static boolean write(String file, byte[] bytes, PrintStream err) {
+        if (file == null) return true;
+        try {
+            Files.write(Path.of(file), bytes);
+            return true;
+        } catch (IOException e) {
+            String why = e instanceof NoSuchFileException ? "No such file or directory"
+                    : e instanceof AccessDeniedException ? "Permission denied" : String.valueOf(e.getMessage());
+            err.println("ERROR: can't open '" + file + "' for writing: " + why);
+            err.println(DigestOptions.USAGE);
+            return false;
+        }
+    }
+}
