@@ -97,6 +97,7 @@ final class OpenFiles {
             n.pending--;
             if (writer) n.pendingWriters--;
             if (n.idle()) nodes.remove(ino);
+            lock.notifyAll();
         }
     }
 
@@ -106,6 +107,7 @@ final class OpenFiles {
             if (n == null) return;
             n.handles.remove(fh);
             if (n.idle()) nodes.remove(ino);
+            lock.notifyAll(); // an enable may wait for this writer (RELEASE_GRACE_NS)
         }
     }
 
@@ -124,10 +126,31 @@ final class OpenFiles {
         return n == null ? null : n.verity;
     }
 
-    /** Starts an enable: ETXTBSY if any handle may write, EBUSY if another enable runs. */
+    /**
+     * How long an enable waits for writers to go away before ETXTBSY. FUSE sends RELEASE after
+     * close(2) has returned, asynchronously: `cp f MNT/f && fsverity enable MNT/f` would otherwise
+     * meet the copy's handle still registered here, where the kernel's own check (i_writecount,
+     * dropped at the last fput) would already pass.
+     */
+    static final long RELEASE_GRACE_NS = 2_000_000_000L;
+
+    /** Starts an enable: ETXTBSY if any handle may write (after {@link #RELEASE_GRACE_NS}), EBUSY if another enable runs. */
     void beginEnable(long ino) throws FsException {
         synchronized (lock) {
             Node n = nodes.computeIfAbsent(ino, k -> new Node());
+            if (n.enabling) throw new FsException(Errno.EBUSY, "verity is already being enabled");
+            long deadline = System.nanoTime() + RELEASE_GRACE_NS;
+            while (n.hasWriters() && !n.enabling) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) break;
+                try {
+                    lock.wait(left / 1_000_000L + 1);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+                n = nodes.computeIfAbsent(ino, k -> new Node()); // released() may have dropped the idle node
+            }
             if (n.enabling) throw new FsException(Errno.EBUSY, "verity is already being enabled");
             if (n.hasWriters()) {
                 if (n.idle()) nodes.remove(ino);

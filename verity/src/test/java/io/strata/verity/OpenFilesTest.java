@@ -36,6 +36,27 @@ class OpenFilesTest {
     }
 
     @Test
+    void enableWaitsForAWriterWhoseReleaseIsOnItsWay() throws Exception {
+        // FUSE sends RELEASE after close(2) returned: `cp f MNT/f && fsverity enable MNT/f`
+        OpenFiles f = new OpenFiles();
+        assertTrue(f.begin(7, true, f.epoch()));
+        f.opened(7, true, 70, OpenFlags.O_WRONLY, null);
+        Thread late = Thread.ofPlatform().start(() -> {
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                return;
+            }
+            f.released(7, 70);
+        });
+        long t0 = System.nanoTime();
+        f.beginEnable(7);
+        assertTrue(System.nanoTime() - t0 < OpenFiles.RELEASE_GRACE_NS, "enabled once the writer left, not at the deadline");
+        f.endEnable(7, null);
+        late.join();
+    }
+
+    @Test
     void enableBlocksWritersNotReaders() throws FsException {
         OpenFiles f = new OpenFiles();
         f.beginEnable(3);
