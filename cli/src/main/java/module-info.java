@@ -4,6 +4,7 @@ module io.strata.cli {
     requires io.strata.memory;
     requires io.strata.passthrough;
     requires io.strata.ext2;
+    requires io.strata.ninep;
     requires io.strata.verity;
     requires io.strata.union;
     requires io.strata.sys;

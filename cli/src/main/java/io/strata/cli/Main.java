@@ -17,6 +17,7 @@ public final class Main {
               umount [-l] MNT                            unmount (also clears a mount whose daemon died)
               mkfs.ext2 IMAGE SIZE [-b BS] [-I ISIZE] [-d DIR]   make an ext2 image without root
               ext2 ls|cat|get|put|mkdir|rm IMAGE PATH... work on an image without mounting it
+              serve9p SOURCE --listen tcp:H:P|unix:PATH  export SOURCE over 9P2000.L (see serve9p --help)
               verity digest FILE... [--hash-alg=ALG] [--block-size=N] [--salt=HEX]
                                                          fs-verity file digests, as fsverity digest prints them
               SOURCE MNT [-o OPTS]                       the mount helper form (mount -t fuse.strata):
@@ -43,6 +44,7 @@ public final class Main {
                 case "umount", "unmount" -> UmountCommand.run(rest, out, err);
                 case "mkfs.ext2" -> io.strata.ext2.tools.Mkfs.run(rest, out, err);
                 case "ext2" -> io.strata.ext2.tools.Ext2Tool.run(rest, out, err);
+                case "serve9p" -> ServeCommand.run(rest, out, err);
                 case "verity" -> io.strata.verity.VerityCommand.run(rest, out, err);
                 case "--version", "version" -> {
                     out.println("strata 0.1.0");
