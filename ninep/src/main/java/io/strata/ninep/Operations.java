@@ -223,7 +223,11 @@ final class Operations {
     private List<Qid> walk(int fid, int newfid, List<Name> names, boolean attaching) throws FsException {
         try (var u = fids.use(fid)) {
             Fid from = u.fid;
-            if (!attaching && from.kind() != Fid.Kind.PLAIN) throw new FsException(Errno.EBADF, "walk from an open fid");
+            // walk(5) says an opened fid may not be walked, but diod's own clients walk from an
+            // open directory fid (diodls); that is harmless as long as the new fid is a different
+            // one (it starts plain). Moving an open fid itself is refused (Fid.retarget).
+            if (!attaching && newfid == fid && from.kind() != Fid.Kind.PLAIN && !names.isEmpty())
+                throw new FsException(Errno.EBADF, "walk of an open fid onto itself");
             if (newfid != fid && fids.inUse(newfid)) throw new FsException(Errno.EBADF, "newfid in use");
             Fid.Target start = from.target();
             if (names.isEmpty()) {
