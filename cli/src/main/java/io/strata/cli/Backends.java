@@ -19,15 +19,25 @@ final class Backends {
     private Backends() {}
 
     enum Kind {
-        MEMORY(false, CacheMode.EXCLUSIVE), PASSTHROUGH(true, CacheMode.SHARED), EXT2(true, CacheMode.EXCLUSIVE),
-        UNION(false, CacheMode.EXCLUSIVE);
+        // memory: no writeback cache by default. With it the kernel owns i_size and accepts writes
+        // into its page cache, so a full file system would show ENOSPC only at close and the file
+        // would keep a size it never stored; RAM filling up is a normal event for this backend.
+        MEMORY(false, CacheMode.EXCLUSIVE, false), PASSTHROUGH(true, CacheMode.SHARED, true),
+        EXT2(true, CacheMode.EXCLUSIVE, true), UNION(false, CacheMode.EXCLUSIVE, true);
 
         private final boolean needsSource;
         private final CacheMode defaultCache;
+        private final boolean writebackByDefault;
 
-        Kind(boolean needsSource, CacheMode defaultCache) {
+        Kind(boolean needsSource, CacheMode defaultCache, boolean writebackByDefault) {
             this.needsSource = needsSource;
             this.defaultCache = defaultCache;
+            this.writebackByDefault = writebackByDefault;
+        }
+
+        /** Whether cache=exclusive mounts of this backend use the writeback cache unless told. */
+        boolean writebackByDefault() {
+            return writebackByDefault;
         }
 
         boolean needsSource() {

@@ -42,7 +42,9 @@ final class Daemon {
             cmd.add("mount");
             for (String a : args) cmd.add(a);
             cmd.add("-f");
-            Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+            ProcessBuilder pb = new ProcessBuilder(cmd);
+            pb.environment().put("STRATA_LOG_FILE", log.toString()); // for strata list
+            Process p = pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .redirectErrorStream(true).start();
             long deadline = System.nanoTime() + 30_000_000_000L;

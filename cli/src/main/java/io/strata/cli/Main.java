@@ -15,6 +15,7 @@ public final class Main {
               mount passthrough SRC MNT [-o cache=MODE]  share the host directory SRC at MNT
               mount ext2 IMAGE MNT [-o ro]               mount an ext2 disk image
               umount [-l] MNT                            unmount (also clears a mount whose daemon died)
+              list                                       the Strata mounts: backend, cache mode, daemon pid, log
               mkfs.ext2 IMAGE SIZE [-b BS] [-I ISIZE] [-d DIR]   make an ext2 image without root
               ext2 ls|cat|get|put|mkdir|rm IMAGE PATH... work on an image without mounting it
               serve9p SOURCE --listen tcp:H:P|unix:PATH  export SOURCE over 9P2000.L (see serve9p --help)
@@ -42,6 +43,7 @@ public final class Main {
             return switch (args[0]) {
                 case "mount" -> MountCommand.run(rest, out, err);
                 case "umount", "unmount" -> UmountCommand.run(rest, out, err);
+                case "list", "ls" -> ListCommand.run(rest, out, err);
                 case "mkfs.ext2" -> io.strata.ext2.tools.Mkfs.run(rest, out, err);
                 case "ext2" -> io.strata.ext2.tools.Ext2Tool.run(rest, out, err);
                 case "serve9p" -> ServeCommand.run(rest, out, err);

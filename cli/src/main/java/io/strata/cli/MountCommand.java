@@ -73,7 +73,7 @@ final class MountCommand {
               whiteout=whenneeded|always        union: when a removal leaves a whiteout
               userxattr                         union: user.overlay.* instead of trusted.overlay.*
               writeback, nowriteback            the kernel's writeback cache (default: on with
-                                                cache=exclusive). Faster writes, but ENOSPC/EIO
+                                                cache=exclusive, except memory). Faster writes, but ENOSPC/EIO
                                                 show only at fsync or close: nowriteback makes
                                                 every write reach the backend before it returns
             """.formatted(Backends.defaultHandles());
@@ -118,7 +118,7 @@ final class MountCommand {
         }
         Path source = kind.needsSource() ? Path.of(positional.get(1)).toAbsolutePath().normalize() : null;
         Path mnt = Path.of(positional.get(want - 1)).toAbsolutePath().normalize();
-        MountOptions mo = MountOptions.parse(opts, kind.defaultCache());
+        MountOptions mo = MountOptions.parse(opts, kind.defaultCache(), kind.writebackByDefault());
         Backends.check(kind, source, mo);
         if (debug && log == null) foreground = true;
 
@@ -145,7 +145,12 @@ final class MountCommand {
                 .withPassthrough(kind == Backends.Kind.PASSTHROUGH && mo.passthrough())
                 .withWriteback(mo.writeback()).withVfsFlags(mo.vfsFlags());
         try {
-            MountLock.take(mnt);
+            String what = source != null ? source.toString()
+                    : mo.union() != null ? "lowerdir=" + mo.union().lowerdir() + (mo.union().upperdir() != null ? ",upperdir=" + mo.union().upperdir() : "")
+                    : "-";
+            String logFile = System.getenv("STRATA_LOG_FILE");
+            MountLock.take(mnt, new MountInfo(ProcessHandle.current().pid(), kind.label() + (mo.verity() ? "+verity" : ""), what,
+                    mo.cache().option(), logFile != null ? logFile : "-"));
         } catch (io.strata.core.HostLocks.HeldException e) {
             err.println("strata: " + e.getMessage());
             return 1;

@@ -38,7 +38,12 @@ final class MountLock {
         }
     }
 
-    static void take(Path mnt) throws IOException {
+    /**
+     * Takes the lock of {@code mnt} and writes {@code info} (what {@code strata list} shows, as
+     * {@code key=value} lines) into the lock file: whoever holds the lock wrote it, so a reader
+     * that sees the holder's pid in it knows the description is current.
+     */
+    static void take(Path mnt, MountInfo info) throws IOException {
         Path file = RuntimeDir.forThisProcess().choose().resolve(fileName(mnt));
         FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 java.nio.file.LinkOption.NOFOLLOW_LINKS);
@@ -47,9 +52,33 @@ final class MountLock {
             synchronized (HELD) {
                 HELD.add(l);
             }
+            ch.truncate(0);
+            ch.write(java.nio.ByteBuffer.wrap(info.encode().getBytes(java.nio.charset.StandardCharsets.UTF_8)), 0);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
+        }
+    }
+
+    /** The pid holding the lock of {@code mnt} (for this user's runtime dir), if one does. */
+    static java.util.OptionalLong holder(Path mnt) {
+        try {
+            return HostLocks.holder(RuntimeDir.forThisProcess().choose().resolve(fileName(mnt)));
+        } catch (IOException e) {
+            return java.util.OptionalLong.empty();
+        }
+    }
+
+    /** What the holder of {@code mnt}'s lock wrote about itself, if it is alive and readable here. */
+    static java.util.Optional<MountInfo> info(Path mnt) {
+        try {
+            Path file = RuntimeDir.forThisProcess().choose().resolve(fileName(mnt));
+            var holder = HostLocks.holder(file);
+            if (holder.isEmpty()) return java.util.Optional.empty();
+            MountInfo info = MountInfo.decode(java.nio.file.Files.readString(file));
+            return info.pid() == holder.getAsLong() ? java.util.Optional.of(info) : java.util.Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            return java.util.Optional.empty();
         }
     }
 }

@@ -21,6 +21,11 @@ record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean a
 
     /** Parses every -o value given (they accumulate, later ones win). */
     static MountOptions parse(List<String> values, CacheMode defaultCache) throws UsageException {
+        return parse(values, defaultCache, true);
+    }
+
+    /** As {@link #parse(List, CacheMode)}; {@code writebackByDefault}: the backend's default in exclusive. */
+    static MountOptions parse(List<String> values, CacheMode defaultCache, boolean writebackByDefault) throws UsageException {
         // In the order given: later options win, also among flags that exclude each other (noatime, relatime).
         List<Map.Entry<String, String>> opts = new ArrayList<>();
         for (String v : values) {
@@ -96,7 +101,7 @@ record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean a
         if (Boolean.TRUE.equals(writeback) && cache != CacheMode.EXCLUSIVE) {
             throw new UsageException("writeback needs cache=exclusive");
         }
-        boolean wb = writeback != null ? writeback : cache == CacheMode.EXCLUSIVE;
+        boolean wb = writeback != null ? writeback : cache == CacheMode.EXCLUSIVE && writebackByDefault;
         UnionStack.Spec union = new UnionStack.Spec(lowerdir, upperdir, workdir, copyMode, whiteout, userxattr);
         return new MountOptions(cache, size, ro, allowOther, defPerm, handles, dev, passthrough, cacheBytes, wb, vfs,
                 union.isUnion() ? union : null, verity);

@@ -94,7 +94,7 @@ final class ServeCommand {
         List<String> backend = MountHelper.backendOf(operands.get(0));
         Backends.Kind kind = Backends.kind(backend.get(0));
         Path source = backend.size() > 1 ? Path.of(backend.get(1)).toAbsolutePath().normalize() : null;
-        MountOptions mo = MountOptions.parse(backendOpts, kind.defaultCache());
+        MountOptions mo = MountOptions.parse(backendOpts, kind.defaultCache(), kind.writebackByDefault());
         Backends.check(kind, source, mo);
 
         FileSystem fs;

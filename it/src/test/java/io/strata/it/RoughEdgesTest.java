@@ -131,4 +131,67 @@ class RoughEdgesTest {
             cleanup(mnt);
         }
     }
+
+    @Test
+    void aFullMemoryFileSystemSaysSoAtTheWriteAndKeepsAnHonestSize() throws Exception {
+        Path mnt = dir("edges-full");
+        try {
+            assertEquals(0, strata("mount memory " + q(mnt) + " -o size=32M").code());
+            Sh.ok("echo kept > " + q(mnt.resolve("keep")));
+            Sh dd = Sh.run("dd if=/dev/urandom of=" + q(mnt.resolve("big")) + " bs=1M count=64 2>&1", null, 60);
+            assertTrue(dd.code() != 0, dd.out());
+            // the write itself fails (as on tmpfs), not only the close that comes later
+            assertTrue(dd.out().contains("error writing") && dd.out().contains("No space left"), dd.out());
+            long copied = Long.parseLong(dd.out().replaceAll("(?s).*\\n(\\d+) bytes.*", "$1"));
+            long size = Long.parseLong(Sh.ok("stat -c %s " + q(mnt.resolve("big"))).trim());
+            assertEquals(copied, size, "the file's size is what was stored");
+            assertTrue(size <= 32L << 20, "never more than the file system holds: " + size);
+            assertEquals(size, Long.parseLong(Sh.ok("cat " + q(mnt.resolve("big")) + " | wc -c").trim()), "every byte it reports reads back");
+            assertEquals("kept", Sh.ok("cat " + q(mnt.resolve("keep"))).trim(), "nothing stored earlier is lost");
+            Sh.ok("rm " + q(mnt.resolve("big")) + " && echo again > " + q(mnt.resolve("again")));
+        } finally {
+            cleanup(mnt);
+        }
+    }
+
+    @Test
+    void theDaemonEndsWithinASecondOfItsUnmountHoweverItIsUnmounted() throws Exception {
+        Path src = dir("edges-exit-src");
+        for (String how : new String[] {"umount", "fusermount3 -u", STRATA + " umount"}) {
+            Path mnt = dir("edges-exit");
+            try {
+                assertEquals(0, strata("mount passthrough " + q(src) + " " + q(mnt)).code());
+                Sh.ok("echo x > " + q(mnt.resolve("f")) + " && cat " + q(mnt.resolve("f")));
+                String listed = strata("list").out();
+                String line = listed.lines().filter(l -> l.startsWith(mnt + " ")).findFirst().orElseThrow(() -> new AssertionError(listed));
+                String[] cols = line.split("\\s+");
+                assertEquals("passthrough", cols[1], line);
+                assertEquals(src.toString(), cols[2], line);
+                assertEquals("shared", cols[3], line);
+                long pid = Long.parseLong(cols[4]);
+                assertTrue(cols[5].endsWith(".log"), line);
+                long t0 = System.nanoTime();
+                Sh.ok(how + " " + q(mnt));
+                while (running(pid) && System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10)) Thread.sleep(5);
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                assertFalse(running(pid), "daemon still runs 10 s after " + how);
+                assertTrue(ms < 1000, "the daemon ended " + ms + " ms after " + how);
+                assertFalse(strata("list").out().contains(mnt.toString()), "list forgets the mount");
+            } finally {
+                cleanup(mnt);
+            }
+        }
+        cleanup(src);
+    }
+
+    /** Running: not gone and not a zombie (a zombie holds no memory or files; its reaper is init). */
+    private static boolean running(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            char state = stat.charAt(stat.lastIndexOf(')') + 2);
+            return state != 'Z' && state != 'X';
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
 }
