@@ -30,4 +30,26 @@ public final class Errno {
         if (errno > 0 && errno < NAMES.length && NAMES[errno] != null) return NAMES[errno];
         return "errno " + errno;
     }
+
+    private static final java.util.Map<Integer, String> TEXTS = java.util.Map.ofEntries(
+            java.util.Map.entry(EPERM, "Operation not permitted"), java.util.Map.entry(ENOENT, "No such file or directory"),
+            java.util.Map.entry(EIO, "Input/output error"), java.util.Map.entry(EBADF, "Bad file descriptor"),
+            java.util.Map.entry(EAGAIN, "Resource temporarily unavailable"), java.util.Map.entry(ENOMEM, "Cannot allocate memory"),
+            java.util.Map.entry(EACCES, "Permission denied"), java.util.Map.entry(EBUSY, "Device or resource busy"),
+            java.util.Map.entry(EEXIST, "File exists"), java.util.Map.entry(EXDEV, "Invalid cross-device link"),
+            java.util.Map.entry(ENOTDIR, "Not a directory"), java.util.Map.entry(EISDIR, "Is a directory"),
+            java.util.Map.entry(EINVAL, "Invalid argument"), java.util.Map.entry(EFBIG, "File too large"),
+            java.util.Map.entry(ENOSPC, "No space left on device"), java.util.Map.entry(EROFS, "Read-only file system"),
+            java.util.Map.entry(EMLINK, "Too many links"), java.util.Map.entry(ENAMETOOLONG, "File name too long"),
+            java.util.Map.entry(ENOSYS, "Function not implemented"), java.util.Map.entry(ENOTEMPTY, "Directory not empty"),
+            java.util.Map.entry(ELOOP, "Too many levels of symbolic links"), java.util.Map.entry(ENODATA, "No data available"),
+            java.util.Map.entry(EOPNOTSUPP, "Operation not supported"), java.util.Map.entry(EUCLEAN, "Structure needs cleaning"),
+            java.util.Map.entry(EDQUOT, "Disk quota exceeded"), java.util.Map.entry(ETXTBSY, "Text file busy"),
+            java.util.Map.entry(ENOTCONN, "Transport endpoint is not connected"), java.util.Map.entry(ESTALE, "Stale file handle"));
+
+    /** The C library's text for an errno ("No such file or directory"), for messages to users. */
+    public static String describe(int errno) {
+        String t = TEXTS.get(errno);
+        return t != null ? t : name(errno);
+    }
 }

@@ -9,15 +9,23 @@ import io.strata.core.Errno;
  */
 public final class FsException extends Exception {
     private final int errno;
+    private final String detail;
 
     public FsException(int errno) {
         super(Errno.name(errno), null, false, false);
         this.errno = errno;
+        this.detail = null;
     }
 
     public FsException(int errno, String detail) {
         super(Errno.name(errno) + ": " + detail, null, false, false);
         this.errno = errno;
+        this.detail = detail;
+    }
+
+    /** For users: the C library's text ("No such file or directory"), then the detail if any. */
+    public String describe() {
+        return Errno.describe(errno) + (detail != null ? " (" + detail + ")" : "");
     }
 
     public int errno() {

@@ -17,8 +17,35 @@ import java.security.SecureRandom;
 public final class Layout {
     private Layout() {}
 
+    /**
+     * What mke2fs's -L, -N and -m set.
+     *
+     * @param label           the volume label (at most 16 bytes), or empty
+     * @param inodeCount      the inodes wanted (rounded up to fill the groups' inode tables), or 0 for
+     *                        one per {@code bytesPerInode}
+     * @param reservedPercent the share of blocks reserved for root, 0 to 50
+     */
+    public record Tuning(byte[] label, long inodeCount, double reservedPercent) {
+        public static final Tuning DEFAULT = new Tuning(new byte[0], 0, 5);
+
+        public Tuning {
+            if (label.length > 16) throw new IllegalArgumentException("a label holds at most 16 bytes");
+            if (inodeCount < 0) throw new IllegalArgumentException("inode count must not be negative");
+            if (!(reservedPercent >= 0 && reservedPercent <= 50)) throw new IllegalArgumentException("reserved blocks percentage must be 0 to 50");
+        }
+    }
+
+    /** What was made: for a summary such as mke2fs prints. */
+    public record Formatted(long blocks, int blockSize, long inodes, int inodeSize, long groups, long reservedBlocks,
+                            long freeBlocks, String uuid, java.util.List<Long> superblockBackups) {}
+
     /** Creates the image file of {@code bytes} bytes with an empty file system on it. */
-    public static void format(Path image, long bytes, int bs, int inodeSize, long bytesPerInode) throws IOException {
+    public static Formatted format(Path image, long bytes, int bs, int inodeSize, long bytesPerInode) throws IOException {
+        return format(image, bytes, bs, inodeSize, bytesPerInode, Tuning.DEFAULT);
+    }
+
+    /** As {@link #format(Path, long, int, int, long)}, with mke2fs's -L, -N and -m. */
+    public static Formatted format(Path image, long bytes, int bs, int inodeSize, long bytesPerInode, Tuning tuning) throws IOException {
         if (bs != 1024 && bs != 2048 && bs != 4096) throw new IOException("block size must be 1024, 2048 or 4096");
         if (inodeSize != 128 && inodeSize != 256) throw new IOException("inode size must be 128 or 256");
         long blocks = Math.min(bytes / bs, 0xffffffffL);
@@ -28,12 +55,15 @@ public final class Layout {
         long groups = (blocks - first + bpg - 1) / bpg;
         int descPerBlock = bs / 32;
         int gdtBlocks = (int) ((groups + descPerBlock - 1) / descPerBlock);
-        long inodesWanted = Math.max(16, bytes / bytesPerInode);
+        long inodesWanted = Math.max(16, tuning.inodeCount() > 0 ? tuning.inodeCount() : bytes / bytesPerInode);
         int perItBlock = bs / inodeSize;
         long ipg = (inodesWanted + groups - 1) / groups;
         ipg = Math.max(ipg, 16);
         ipg = ((ipg + perItBlock - 1) / perItBlock) * perItBlock;
         ipg = ((ipg + 7) / 8) * 8;
+        if (tuning.inodeCount() > 0 && ipg > 8L * bs) {
+            throw new IOException(tuning.inodeCount() + " inodes do not fit: at most " + groups * 8L * bs + " with this size and block size");
+        }
         ipg = Math.min(ipg, 8L * bs);
         int itBlocks = (int) (ipg * inodeSize / bs);
         // drop a last group too small to hold its own metadata plus some data (as mke2fs does)
@@ -52,7 +82,8 @@ public final class Layout {
         long now = System.currentTimeMillis() / 1000;
         s.putInt(0, (int) inodes);
         s.putInt(4, (int) blocks);
-        s.putInt(8, (int) (blocks / 20)); // 5% reserved for root
+        long reserved = (long) (blocks * tuning.reservedPercent() / 100.0);
+        s.putInt(8, (int) reserved); // for root (-m; 5% by default)
         s.putInt(20, (int) first);
         s.putInt(24, Integer.numberOfTrailingZeros(bs) - 10);
         s.putInt(28, Integer.numberOfTrailingZeros(bs) - 10);
@@ -78,6 +109,7 @@ public final class Layout {
         uuid[6] = (byte) ((uuid[6] & 0x0f) | 0x40);
         uuid[8] = (byte) ((uuid[8] & 0x3f) | 0x80);
         s.put(104, uuid);
+        s.put(120, tuning.label()); // s_volume_name, NUL-padded
         for (int i = 0; i < 4; i++) s.putInt(236 + 4 * i, rnd.nextInt());
         s.putInt(264, (int) now);
         if (inodeSize > 128) {
@@ -159,7 +191,15 @@ public final class Layout {
                 write(ch, gdt, (start + 1) * bs);
             }
             ch.force(true);
+            java.util.List<Long> backups = new java.util.ArrayList<>();
+            for (int g = 1; g < groups; g++) if (sb.groupHasSuper(g)) backups.add(first + (long) g * bpg);
+            return new Formatted(blocks, bs, inodes, inodeSize, groups, reserved, totalFreeB, uuidString(uuid), backups);
         }
+    }
+
+    private static String uuidString(byte[] u) {
+        ByteBuffer b = ByteBuffer.wrap(u);
+        return new java.util.UUID(b.getLong(0), b.getLong(8)).toString();
     }
 
     private static void write(FileChannel ch, byte[] b, long pos) throws IOException {

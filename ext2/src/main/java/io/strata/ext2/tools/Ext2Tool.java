@@ -33,8 +33,9 @@ import java.util.List;
  * <ul>
  * <li>{@code ls IMAGE [PATH...]} long listing of directories (or one line for a file)</li>
  * <li>{@code cat IMAGE PATH...} file contents to stdout</li>
- * <li>{@code get IMAGE PATH DEST} copy a file out</li>
- * <li>{@code put IMAGE SRC PATH} copy a host file in (replacing an existing file)</li>
+ * <li>{@code get [-r] IMAGE PATH DEST} copy a file (-r: a tree) out</li>
+ * <li>{@code put [-r] IMAGE SRC PATH} copy a host file in, replacing an existing file (-r: a tree, as
+ * {@code mkfs.ext2 -d} copies one: owners, modes, times, hard links, user.* xattrs)</li>
  * <li>{@code mkdir IMAGE PATH...} create directories (and missing parents)</li>
  * <li>{@code rm [-r] IMAGE PATH...} remove files, symlinks, empty directories (-r: trees)</li>
  * </ul>
@@ -49,11 +50,12 @@ public final class Ext2Tool {
 
     private static final String USAGE = "usage: ext2 ls IMAGE [PATH...]\n"
             + "       ext2 cat IMAGE PATH...\n"
-            + "       ext2 get IMAGE PATH DEST\n"
-            + "       ext2 put IMAGE SRC PATH\n"
+            + "       ext2 get [-r] IMAGE PATH DEST     copy a file (-r: a directory tree) out of the image\n"
+            + "       ext2 put [-r] IMAGE SRC PATH      copy a host file (-r: a directory tree) into the image\n"
             + "       ext2 mkdir IMAGE PATH...\n"
             + "       ext2 rm [-r] IMAGE PATH...\n"
-            + "PATHs are UTF-8; ls prints names and symlink targets as the bytes stored (like ls to a pipe).";
+            + "PATHs are UTF-8; ls prints names and symlink targets as the bytes stored (like ls to a pipe).\n"
+            + "An image mounted read-write is refused for put, mkdir and rm (its daemon holds a lock).";
     private static final Caller ROOT = Caller.ROOT;
 
     public static void main(String[] args) {
@@ -61,6 +63,10 @@ public final class Ext2Tool {
     }
 
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length >= 1 && (args[0].equals("-h") || args[0].equals("--help") || args[0].equals("help"))) {
+            out.println(USAGE);
+            return 0;
+        }
         if (args.length < 2) {
             err.println(USAGE);
             return 2;
@@ -68,7 +74,7 @@ public final class Ext2Tool {
         String cmd = args[0];
         List<String> rest = new ArrayList<>(Arrays.asList(args).subList(1, args.length));
         boolean recursive = false;
-        if (cmd.equals("rm") && !rest.isEmpty() && rest.get(0).equals("-r")) {
+        if (cmd.matches("rm|get|put") && !rest.isEmpty() && rest.get(0).equals("-r")) {
             recursive = true;
             rest.remove(0);
         }
@@ -87,12 +93,28 @@ public final class Ext2Tool {
             err.println(cmd.matches("ls|cat|get|put|mkdir|rm") ? USAGE : "ext2: unknown command '" + cmd + "'\n" + USAGE);
             return 2;
         }
+        if (cmd.equals("put")) {
+            // check the source before the image changes: a failed put must leave nothing behind
+            Path src = Path.of(rest.get(0));
+            String bad = !Files.exists(src, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? "no such file or directory"
+                    : Files.isDirectory(src) && !recursive ? "is a directory (use put -r to copy a tree)"
+                    : !Files.isDirectory(src) && recursive ? "is not a directory (put -r copies a tree)"
+                    : !Files.isDirectory(src) && !Files.isRegularFile(src) ? "is not a regular file"
+                    : !Files.isReadable(src) ? "permission denied" : null;
+            if (bad != null) {
+                err.println("ext2: " + src + ": " + bad);
+                return 1;
+            }
+        }
         boolean ro = cmd.equals("ls") || cmd.equals("cat") || cmd.equals("get");
         Ext2FileSystem fs;
         try {
             fs = Ext2FileSystem.open(image, ro ? Ext2Options.readOnlyDefaults() : Ext2Options.defaults());
-        } catch (IOException e) {
+        } catch (io.strata.core.HostLocks.HeldException e) {
             err.println("ext2: " + e.getMessage());
+            return 1;
+        } catch (IOException e) {
+            err.println("ext2: " + withFile(e, image));
             return 1;
         }
         int rc = 0;
@@ -105,12 +127,31 @@ public final class Ext2Tool {
                 case "cat" -> {
                     for (String p : rest) rc |= attempt(err, p, () -> cat(fs, resolve(fs, p), out));
                 }
-                case "get" -> rc = attempt(err, rest.get(0), () -> {
-                    try (OutputStream o = Files.newOutputStream(Path.of(rest.get(1)))) {
-                        cat(fs, resolve(fs, rest.get(0)), o);
+                case "get" -> {
+                    if (recursive) {
+                        rc = attempt(err, rest.get(0), () -> new TreeGetter(fs, err).get(resolve(fs, rest.get(0)), Path.of(rest.get(1))));
+                    } else {
+                        rc = attempt(err, rest.get(0), () -> {
+                            long ino = resolve(fs, rest.get(0));
+                            if (fs.getattr(ROOT, ino, -1).attr().isDirectory()) {
+                                throw new IOException("is a directory (use get -r to copy a tree)");
+                            }
+                            try (OutputStream o = Files.newOutputStream(Path.of(rest.get(1)))) {
+                                cat(fs, ino, o);
+                            }
+                        });
                     }
-                });
-                case "put" -> rc = attempt(err, rest.get(1), () -> put(fs, Path.of(rest.get(0)), rest.get(1)));
+                }
+                case "put" -> {
+                    if (recursive) {
+                        rc = attempt(err, rest.get(1), () -> {
+                            mkdirs(fs, rest.get(1));
+                            new Mkfs.Populator(fs, err, false).copyTree(Path.of(rest.get(0)).toAbsolutePath(), resolve(fs, rest.get(1)));
+                        });
+                    } else {
+                        rc = attempt(err, rest.get(1), () -> put(fs, Path.of(rest.get(0)), rest.get(1)));
+                    }
+                }
                 case "mkdir" -> {
                     for (String p : rest) rc |= attempt(err, p, () -> mkdirs(fs, p));
                 }
@@ -124,7 +165,7 @@ public final class Ext2Tool {
             try {
                 fs.unmount();
             } catch (IOException e) {
-                err.println("ext2: " + e.getMessage());
+                err.println("ext2: " + withFile(e, image));
                 rc = 1;
             }
         }
@@ -139,9 +180,95 @@ public final class Ext2Tool {
         try {
             a.run();
             return 0;
-        } catch (FsException | IOException e) {
-            err.println("ext2: " + path + ": " + e.getMessage());
+        } catch (FsException e) {
+            err.println("ext2: " + path + ": " + e.describe());
             return 1;
+        } catch (IOException e) {
+            err.println("ext2: " + path + ": " + hostReason(e));
+            return 1;
+        }
+    }
+
+    /** The reason, prefixed with {@code file} unless it names its file itself. */
+    private static String withFile(IOException e, Path file) {
+        return e instanceof java.nio.file.FileSystemException f && f.getFile() != null ? hostReason(e) : file + ": " + hostReason(e);
+    }
+
+    /** What went wrong with a host file, in words (Java's messages are often just the file name). */
+    static String hostReason(IOException e) {
+        if (e instanceof java.nio.file.NoSuchFileException n) return (n.getFile() != null ? n.getFile() + ": " : "") + "no such file or directory";
+        if (e instanceof java.nio.file.AccessDeniedException a) return (a.getFile() != null ? a.getFile() + ": " : "") + "permission denied";
+        if (e instanceof java.nio.file.FileAlreadyExistsException f) return (f.getFile() != null ? f.getFile() + ": " : "") + "already exists";
+        if (e instanceof java.nio.file.NotDirectoryException d) return (d.getFile() != null ? d.getFile() + ": " : "") + "not a directory";
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    }
+
+    /** {@code get -r}: copies a tree out with modes and times; names that are not UTF-8 are reported and skipped. */
+    private static final class TreeGetter {
+        private final FileSystem fs;
+        private final PrintStream err;
+        private boolean failed;
+
+        TreeGetter(FileSystem fs, PrintStream err) {
+            this.fs = fs;
+            this.err = err;
+        }
+
+        void get(long ino, Path dest) throws IOException, FsException {
+            copy(ino, dest);
+            if (failed) throw new IOException("some entries were not copied (see above)");
+        }
+
+        private void copy(long ino, Path dest) throws IOException, FsException {
+            Attr a = fs.getattr(ROOT, ino, -1).attr();
+            switch (a.mode() & FileType.S_IFMT) {
+                case FileType.S_IFDIR -> {
+                    if (!Files.isDirectory(dest)) Files.createDirectory(dest);
+                    List<Name> names = new ArrayList<>();
+                    fs.readdir(ROOT, ino, 0, 0, (n, i, t, next) -> names.add(n));
+                    for (Name n : names) {
+                        if (n.isDotOrDotDot()) continue;
+                        String host;
+                        try {
+                            host = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                                    .decode(java.nio.ByteBuffer.wrap(n.bytes())).toString();
+                        } catch (java.nio.charset.CharacterCodingException e) {
+                            err.println("ext2: " + dest + ": a name that is not UTF-8 was skipped (" + java.util.HexFormat.of().formatHex(n.bytes()) + ")");
+                            failed = true;
+                            continue;
+                        }
+                        Entry e = fs.lookup(ROOT, ino, n);
+                        try {
+                            copy(e.ino(), dest.resolve(host));
+                        } catch (FsException | IOException x) {
+                            err.println("ext2: " + dest.resolve(host) + ": " + (x instanceof FsException f ? f.describe() : hostReason((IOException) x)));
+                            failed = true;
+                        } finally {
+                            fs.forget(e.ino(), 1);
+                        }
+                    }
+                }
+                case FileType.S_IFREG -> {
+                    try (OutputStream o = Files.newOutputStream(dest)) {
+                        cat(fs, ino, o);
+                    }
+                }
+                case FileType.S_IFLNK -> {
+                    Files.createSymbolicLink(dest, Path.of(new String(fs.readlink(ROOT, ino), java.nio.charset.StandardCharsets.UTF_8)));
+                    return; // no mode or times on the link itself
+                }
+                default -> {
+                    err.println("ext2: " + dest + ": special file (device, fifo or socket) not copied");
+                    failed = true;
+                    return;
+                }
+            }
+            java.util.Set<java.nio.file.attribute.PosixFilePermission> perms = java.util.EnumSet.noneOf(java.nio.file.attribute.PosixFilePermission.class);
+            for (java.nio.file.attribute.PosixFilePermission p : java.nio.file.attribute.PosixFilePermission.values()) {
+                if ((a.mode() & (1 << (8 - p.ordinal()))) != 0) perms.add(p);
+            }
+            Files.setPosixFilePermissions(dest, perms);
+            Files.setLastModifiedTime(dest, java.nio.file.attribute.FileTime.from(a.mtimeNs(), java.util.concurrent.TimeUnit.NANOSECONDS));
         }
     }
 

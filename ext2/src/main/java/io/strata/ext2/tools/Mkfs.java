@@ -42,22 +42,48 @@ import java.util.stream.Stream;
 public final class Mkfs {
     private Mkfs() {}
 
-    private static final String USAGE = "usage: mkfs.ext2 IMAGE SIZE [-b 1024|2048|4096] [-I 128|256] [-d SRC_DIR]\n"
-            + "  SIZE: bytes, or with suffix K, M, G (e.g. 64M, 1G)";
+    private static final String USAGE = """
+            usage: mkfs.ext2 [-q] [-F] [-L LABEL] [-N INODES] [-m PCT] [-b 1024|2048|4096] [-I 128|256] [-d SRC_DIR] IMAGE [SIZE]
+              SIZE     bytes, or with suffix K, M, G, T (e.g. 64M, 1G); default: the size of an existing IMAGE
+              -q       quiet: no progress and no summary
+              -F       overwrite an IMAGE that already holds a file system or other data
+              -L LABEL volume label (at most 16 bytes)
+              -N N     at least N inodes (default: one per 4 KiB below 512 MiB, else one per 16 KiB)
+              -m PCT   blocks reserved for root, in percent (default 5)
+              -b, -I   block size, inode size (default: 1024 below 512 MiB, else 4096; 256)
+              -d DIR   copy the host tree DIR in (owners, modes, times, hard links, user.* xattrs)
+            The image is built beside IMAGE and renamed over it at the end: a failure leaves no
+            broken image (and an old one untouched).""";
 
     public static void main(String[] args) {
         System.exit(run(args, System.out, System.err));
     }
 
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        String image = null, size = null, src = null;
+        String image = null, size = null, src = null, label = "";
         int bs = -1, isz = 256;
+        boolean quiet = false, force = false;
+        long inodeCount = 0;
+        double reserved = 5;
+        Layout.Tuning tuning;
         try {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
-                    case "-b" -> bs = Integer.parseInt(args[++i]);
-                    case "-I" -> isz = Integer.parseInt(args[++i]);
-                    case "-d" -> src = args[++i];
+                    case "-b" -> bs = intArg(args, ++i, "-b");
+                    case "-I" -> isz = intArg(args, ++i, "-I");
+                    case "-d" -> src = arg(args, ++i, "-d");
+                    case "-L" -> label = arg(args, ++i, "-L");
+                    case "-N" -> inodeCount = intArg(args, ++i, "-N");
+                    case "-m" -> {
+                        String v = arg(args, ++i, "-m");
+                        try {
+                            reserved = Double.parseDouble(v);
+                        } catch (NumberFormatException e) {
+                            throw new IllegalArgumentException("-m needs a percentage, not '" + v + "'");
+                        }
+                    }
+                    case "-q" -> quiet = true;
+                    case "-F" -> force = true;
                     case "-h", "--help" -> {
                         out.println(USAGE);
                         return 0;
@@ -70,34 +96,140 @@ public final class Mkfs {
                     }
                 }
             }
-            if (image == null || size == null) throw new IllegalArgumentException("IMAGE and SIZE are required");
+            if (image == null) throw new IllegalArgumentException("IMAGE is required");
+            tuning = new Layout.Tuning(label.getBytes(java.nio.charset.StandardCharsets.UTF_8), inodeCount, reserved);
         } catch (RuntimeException e) {
             err.println("mkfs.ext2: " + e.getMessage());
             err.println(USAGE);
             return 2;
         }
+        Path img = Path.of(image).toAbsolutePath();
+        Path tmp = null;
+        FileChannel held = null;
+        long t0 = System.nanoTime();
         try {
-            long bytes = parseSize(size);
+            if (Files.isSymbolicLink(img)) img = img.toRealPath();
+            boolean exists = Files.exists(img);
+            if (exists && !Files.isRegularFile(img)) throw new IOException(img + " is not a regular file");
+            if (size == null && !exists) throw new IllegalArgumentException("SIZE is required for a new image");
+            long bytes = size != null ? parseSize(size) : Files.size(img);
+            if (exists) {
+                // refuse while it is mounted read-write (its daemon holds the lock), and hold the lock
+                // ourselves until the new image replaced it
+                held = FileChannel.open(img, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                io.strata.core.HostLocks.lockExclusive(held, img, "image " + img);
+                String what = existingContent(held);
+                if (what != null && !force) {
+                    err.println("mkfs.ext2: " + img + " " + what + "; use -F to overwrite it");
+                    return 1;
+                }
+            }
+            if (src != null && !Files.isDirectory(Path.of(src))) throw new IOException("-d " + src + ": not a directory");
             if (bs < 0) bs = bytes < (512L << 20) ? 1024 : 4096;
-            Path img = Path.of(image);
-            Layout.format(img, bytes, bs, isz, bytes < (512L << 20) ? 4096 : 16384);
-            Ext2FileSystem fs = Ext2FileSystem.open(img, Ext2Options.defaults());
+            tmp = img.resolveSibling("." + img.getFileName() + ".mkfs-" + ProcessHandle.current().pid());
+            Layout.Formatted f = Layout.format(tmp, bytes, bs, isz, bytes < (512L << 20) ? 4096 : 16384, tuning);
+            Populator pop = null;
+            Ext2FileSystem fs = Ext2FileSystem.open(tmp, Ext2Options.defaults());
             try {
                 Entry lf = fs.mkdir(Caller.ROOT, FileSystem.ROOT, LOST_FOUND, 0700, 0);
                 fs.forget(lf.ino(), 1);
-                if (src != null) new Populator(fs, err).copyTree(Path.of(src).toAbsolutePath());
+                if (src != null) {
+                    pop = new Populator(fs, err, !quiet && isTerminal());
+                    pop.copyTree(Path.of(src).toAbsolutePath());
+                }
             } finally {
                 fs.unmount();
             }
+            Files.move(tmp, img, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            tmp = null;
+            if (!quiet) summary(out, img, f, label, pop, System.nanoTime() - t0);
             return 0;
         } catch (IllegalArgumentException e) {
             err.println("mkfs.ext2: " + e.getMessage());
             err.println(USAGE);
             return 2;
-        } catch (IOException | FsException e) {
+        } catch (io.strata.core.HostLocks.HeldException e) {
             err.println("mkfs.ext2: " + e.getMessage());
             return 1;
+        } catch (java.nio.file.NoSuchFileException e) {
+            err.println("mkfs.ext2: " + e.getMessage() + ": no such file or directory");
+            return 1;
+        } catch (java.nio.file.AccessDeniedException e) {
+            err.println("mkfs.ext2: " + e.getMessage() + ": permission denied");
+            return 1;
+        } catch (IOException | FsException e) {
+            err.println("mkfs.ext2: " + img + ": " + e.getMessage());
+            return 1;
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // best effort: the name says what it is
+                }
+            }
+            if (held != null) {
+                try {
+                    held.close();
+                } catch (IOException ignored) {
+                    // released with the process anyway
+                }
+            }
         }
+    }
+
+    private static String arg(String[] args, int i, String flag) {
+        if (i >= args.length) throw new IllegalArgumentException(flag + " needs a value");
+        return args[i];
+    }
+
+    private static int intArg(String[] args, int i, String flag) {
+        String v = arg(args, i, flag);
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(flag + " needs a number, not '" + v + "'");
+        }
+    }
+
+    /** Progress bars only for a person watching: never into a log file or a pipe. */
+    private static boolean isTerminal() {
+        java.io.Console c = System.console();
+        return c != null && c.isTerminal();
+    }
+
+    /** What an existing image holds that -F would destroy: a file system, other data, or nothing (null). */
+    static String existingContent(FileChannel ch) throws IOException {
+        if (ch.size() == 0) return null;
+        ByteBuffer sb = ByteBuffer.allocate(1024).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        ch.read(sb, 1024);
+        if (sb.position() >= 58 && (sb.getShort(56) & 0xffff) == 0xEF53) {
+            int lenLabel = 0;
+            while (lenLabel < 16 && sb.get(120 + lenLabel) != 0) lenLabel++;
+            byte[] l = new byte[lenLabel];
+            sb.get(120, l);
+            long blocks = sb.getInt(4) & 0xffffffffL, bsz = 1024L << sb.getInt(24);
+            boolean journal = (sb.getInt(92) & 0x4) != 0;
+            return "already holds an " + (journal ? "ext3/ext4" : "ext2") + " file system ("
+                    + (blocks * bsz >> 20) + " MiB" + (lenLabel > 0 ? ", label '" + new String(l, java.nio.charset.StandardCharsets.UTF_8) + "'" : "") + ")";
+        }
+        ByteBuffer head = ByteBuffer.allocate(64 << 10);
+        ch.read(head, 0);
+        for (int i = 0; i < head.position(); i++) if (head.get(i) != 0) return "is not empty (it holds data)";
+        return null;
+    }
+
+    private static void summary(PrintStream out, Path img, Layout.Formatted f, String label, Populator pop, long ns) {
+        out.printf("mkfs.ext2: %s: %d blocks of %d bytes (%d MiB), %d inodes of %d bytes, %d block group%s%n", img, f.blocks(),
+                f.blockSize(), f.blocks() * f.blockSize() >> 20, f.inodes(), f.inodeSize(), f.groups(), f.groups() == 1 ? "" : "s");
+        out.printf("  UUID %s%s, %d blocks (%.1f%%) reserved for root%n", f.uuid(), label.isEmpty() ? "" : ", label '" + label + "'",
+                f.reservedBlocks(), 100.0 * f.reservedBlocks() / f.blocks());
+        if (!f.superblockBackups().isEmpty()) {
+            StringBuilder b = new StringBuilder();
+            for (Long g : f.superblockBackups()) b.append(b.isEmpty() ? "" : ", ").append(g);
+            out.println("  superblock backups at blocks " + b);
+        }
+        if (pop != null) out.printf("  copied %d entries (%d MiB of data) in %.1f s%n", pop.done, pop.bytes >> 20, ns / 1e9);
     }
 
     private static final Name LOST_FOUND = Name.of("lost+found");
@@ -164,31 +296,40 @@ public final class Mkfs {
 
     /** Copies a host tree into the file system through the SPI (as root). */
     static final class Populator {
-        private final Ext2FileSystem fs;
+        private final FileSystem fs;
         private final PrintStream err;
         private final Map<Object, Long> inodeOf = new HashMap<>(); // host file key -> ext2 SPI inode (hard links)
-        private long total, done;
+        private final boolean showProgress;
+        private long total, done, bytes;
         private int lastPercent = -1;
         private final Caller root = Caller.ROOT;
 
-        Populator(Ext2FileSystem fs, PrintStream err) {
+        Populator(FileSystem fs, PrintStream err, boolean showProgress) {
             this.fs = fs;
             this.err = err;
+            this.showProgress = showProgress;
         }
 
         void copyTree(Path src) throws IOException, FsException {
+            copyTree(src, FileSystem.ROOT);
+        }
+
+        /** Copies the contents of host directory {@code src} into directory {@code target} (ext2 tool's put -r). */
+        void copyTree(Path src, long target) throws IOException, FsException {
             if (!Files.isDirectory(src)) throw new IOException(src + ": not a directory");
-            try (Stream<Path> s = Files.walk(src)) {
-                total = s.count() - 1;
+            if (showProgress) {
+                try (Stream<Path> s = Files.walk(src)) {
+                    total = s.count() - 1;
+                }
             }
-            copyDir(src, FileSystem.ROOT);
-            applyAttrs(src, FileSystem.ROOT, false);
-            if (total >= 1000) err.println();
+            copyDir(src, target);
+            applyAttrs(src, target, false);
+            if (showProgress && total >= 1000) err.println();
         }
 
         private void progress() {
             done++;
-            if (total < 1000) return;
+            if (!showProgress || total < 1000) return;
             int p = (int) (done * 100 / total);
             if (p != lastPercent) {
                 lastPercent = p;
@@ -260,6 +401,7 @@ public final class Mkfs {
                 ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
                 long off = 0;
                 long size = in.size();
+                bytes += size;
                 while (off < size) {
                     // keep holes: skip ranges the host reports as holes
                     buf.clear();
