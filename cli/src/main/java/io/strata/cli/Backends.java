@@ -146,6 +146,23 @@ final class Backends {
         };
     }
 
+    /**
+     * Why a stack opened read-write came out read-only (an ext3 journal, an unsupported feature),
+     * or null if it is not read-only. The user must hear it on the terminal and see it in the
+     * mount's flags, not only in the log.
+     */
+    static String readOnlyReason(FileSystem fs) {
+        if (!fs.readOnly()) return null;
+        if (fs instanceof Ext2FileSystem e && e.readOnlyReason() != null) return e.readOnlyReason();
+        if (fs instanceof OwnedStack s) {
+            for (FileSystem b : s.below()) {
+                String r = readOnlyReason(b);
+                if (r != null) return r;
+            }
+        }
+        return "the backend is read-only";
+    }
+
     /** The backend's own defaults, changed only where an option was given (handles= included). */
     static PassthroughOptions passthroughOptions(MountOptions o) {
         PassthroughOptions p = PassthroughOptions.defaults().withMode(o.cache()).withAllowDev(o.dev())

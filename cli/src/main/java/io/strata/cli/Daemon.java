@@ -54,6 +54,7 @@ final class Daemon {
                 if (m != null && m.type().startsWith("fuse") && !io.strata.fuse.Mounter.isDead(mnt) && p.isAlive()
                         && MountLock.heldBy(mnt, p.pid())) {
                     out.println("strata: mounted at " + mnt + " (daemon pid " + p.pid() + ", log " + log + ")");
+                    MountLock.info(mnt).ifPresent(i -> i.notes().forEach(n -> err.println("strata: note: " + n)));
                     return 0;
                 }
                 if (!p.isAlive()) {

@@ -30,6 +30,11 @@ public final class Main {
             """;
 
     public static void main(String[] args) {
+        // One line per record, on the terminal and in logs (java.util.logging's default takes two):
+        // "2026-11-22 11:43:25 WARNING ext2: /img: ...". Set before the first logger exists.
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT %4$s %5$s%6$s%n");
+        }
         System.exit(run(args, System.out, System.err));
     }
 

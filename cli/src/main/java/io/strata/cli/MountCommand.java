@@ -144,13 +144,15 @@ final class MountCommand {
                 .withAccess(mo.allowOther(), mo.defaultPermissions(), mo.readOnly())
                 .withPassthrough(kind == Backends.Kind.PASSTHROUGH && mo.passthrough())
                 .withWriteback(mo.writeback()).withVfsFlags(mo.vfsFlags());
+        MountInfo info;
         try {
             String what = source != null ? source.toString()
                     : mo.union() != null ? "lowerdir=" + mo.union().lowerdir() + (mo.union().upperdir() != null ? ",upperdir=" + mo.union().upperdir() : "")
                     : "-";
             String logFile = System.getenv("STRATA_LOG_FILE");
-            MountLock.take(mnt, new MountInfo(ProcessHandle.current().pid(), kind.label() + (mo.verity() ? "+verity" : ""), what,
-                    mo.cache().option(), logFile != null ? logFile : "-"));
+            info = new MountInfo(ProcessHandle.current().pid(), kind.label() + (mo.verity() ? "+verity" : ""), what,
+                    mo.cache().option(), logFile != null ? logFile : "-");
+            MountLock.take(mnt, info);
         } catch (io.strata.core.HostLocks.HeldException e) {
             err.println("strata: " + e.getMessage());
             return 1;
@@ -164,6 +166,18 @@ final class MountCommand {
         } catch (IOException | IllegalArgumentException | IllegalStateException e) {
             err.println("strata: cannot open " + (source == null ? kind.label() : source) + ": " + e.getMessage());
             return 1;
+        }
+        String roReason = mo.readOnly() ? null : Backends.readOnlyReason(fs);
+        if (roReason != null) {
+            // the kernel must know too: /proc/mounts says ro and writes fail with EROFS up front
+            cfg = cfg.withAccess(mo.allowOther(), mo.defaultPermissions(), true);
+            info = info.withNote((source != null ? source : kind.label()) + " is mounted read-only: " + roReason);
+            err.println("strata: note: " + info.notes().getLast());
+            try {
+                MountLock.describe(mnt, info); // the starter relays the note to the user's terminal
+            } catch (IOException e) {
+                err.println("strata: cannot update " + mnt + "'s lock file: " + e.getMessage());
+            }
         }
         OwnedMount owned = new OwnedMount(fs);
         // SIGTERM / Ctrl-C: the JVM exits when the hooks finish, so the hook must also close the

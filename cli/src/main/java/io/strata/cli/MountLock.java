@@ -52,12 +52,32 @@ final class MountLock {
             synchronized (HELD) {
                 HELD.add(l);
             }
-            ch.truncate(0);
-            ch.write(java.nio.ByteBuffer.wrap(info.encode().getBytes(java.nio.charset.StandardCharsets.UTF_8)), 0);
+            write(ch, info);
+            synchronized (HELD) {
+                DESCRIBED.put(mnt, ch);
+            }
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
         }
+    }
+
+    /** Channels of the locks this process holds, by mount point, for {@link #describe}. */
+    private static final java.util.Map<Path, FileChannel> DESCRIBED = new java.util.HashMap<>();
+
+    /** Replaces what the lock file of {@code mnt}, held by this process, says about the mount. */
+    static void describe(Path mnt, MountInfo info) throws IOException {
+        FileChannel ch;
+        synchronized (HELD) {
+            ch = DESCRIBED.get(mnt);
+        }
+        if (ch != null) write(ch, info);
+    }
+
+    private static void write(FileChannel ch, MountInfo info) throws IOException {
+        byte[] b = info.encode().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        ch.write(java.nio.ByteBuffer.wrap(b), 0);
+        ch.truncate(b.length);
     }
 
     /** The pid holding the lock of {@code mnt} (for this user's runtime dir), if one does. */

@@ -17,6 +17,11 @@ final class OwnedStack extends ForwardingFileSystem {
         this.below = List.copyOf(below);
     }
 
+    /** The file systems below the top, first built first. */
+    List<FileSystem> below() {
+        return below;
+    }
+
     @Override
     protected boolean passesBackingFds() {
         return true; // the top decides what it hands out; this wrapper only owns

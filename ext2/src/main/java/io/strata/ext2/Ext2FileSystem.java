@@ -249,6 +249,11 @@ public final class Ext2FileSystem implements FileSystem {
         return v.readOnly;
     }
 
+    /** Why an image opened read-write is read-only (a journal, an unsupported feature), or null. */
+    public String readOnlyReason() {
+        return v.readOnlyReason;
+    }
+
     // ---- names and attributes ----
 
     @Override

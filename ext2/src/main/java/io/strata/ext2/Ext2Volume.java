@@ -47,6 +47,8 @@ public final class Ext2Volume implements AutoCloseable {
     final FileIo io;
     final Directory dirs;
     final boolean readOnly;
+    /** Why a read-write open became read-only (for the user, not only the log), or null. Set before publication. */
+    String readOnlyReason;
     final int bs;
     final long imageSize;
     final ReentrantReadWriteLock barrier = new ReentrantReadWriteLock();
@@ -81,6 +83,7 @@ public final class Ext2Volume implements AutoCloseable {
     /** Opens an image. IOException with a message for anything we cannot or must not mount. */
     public static Ext2Volume open(Path image, Ext2Options opts) throws IOException {
         boolean ro = opts.readOnly();
+        String roReason = null;
         FileChannel ch = ro ? FileChannel.open(image, StandardOpenOption.READ)
                 : FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
@@ -96,13 +99,14 @@ public final class Ext2Volume implements AutoCloseable {
             }
             int unknownRo = sb.featureRoCompat() & ~Features.SUPPORTED_RO_COMPAT;
             if (unknownRo != 0 && !ro) {
-                LOG.log(System.Logger.Level.WARNING, "ext2: " + image + " has unsupported read-only-compatible feature(s) '"
-                        + String.join("', '", Features.roCompatNames(unknownRo)) + "': mounting read-only");
+                roReason = "it has unsupported read-only-compatible feature(s) '"
+                        + String.join("', '", Features.roCompatNames(unknownRo)) + "'";
+                LOG.log(System.Logger.Level.WARNING, "ext2: " + image + ": " + roReason + ": mounting read-only");
                 ro = true;
             }
             if (sb.hasCompat(Features.COMPAT_HAS_JOURNAL) && !ro) {
-                LOG.log(System.Logger.Level.WARNING, "ext2: " + image
-                        + " has a journal (ext3/ext4 feature 'has_journal'), which ext2 does not maintain: mounting read-only");
+                roReason = "it has a journal (ext3/ext4 feature 'has_journal'), which ext2 does not maintain";
+                LOG.log(System.Logger.Level.WARNING, "ext2: " + image + ": " + roReason + ": mounting read-only");
                 ro = true;
             }
             if (ro != opts.readOnly()) {
@@ -122,6 +126,7 @@ public final class Ext2Volume implements AutoCloseable {
                 System.arraycopy(blk, 0, gdtBytes, i * sb.blockSize(), sb.blockSize());
             }
             Ext2Volume v = new Ext2Volume(image, ch, sb, gdtBytes, opts, ro);
+            v.readOnlyReason = roReason;
             v.mount();
             return v;
         } catch (IOException | RuntimeException e) {

@@ -194,4 +194,32 @@ class RoughEdgesTest {
             return false;
         }
     }
+
+    @Test
+    void aReadOnlyFallbackIsAnnouncedAndShownInTheMountFlags() throws Exception {
+        Path work = dir("edges-ext3"), mnt = work.resolve("mnt"), img = work.resolve("e3.img");
+        try {
+            Files.createDirectories(mnt);
+            Sh.ok("mke2fs -q -F -t ext3 " + q(img) + " 32M");
+            Sh m = strata("mount ext2 " + q(img) + " " + q(mnt));
+            assertEquals(0, m.code(), m.out());
+            assertTrue(m.out().contains("read-only") && m.out().contains("journal"), "said on the terminal:\n" + m.out());
+            String opts = Sh.ok("findmnt -n -o OPTIONS " + q(mnt)).trim();
+            assertTrue(opts.startsWith("ro,"), "/proc/mounts says ro: " + opts);
+            Sh touch = Sh.run("touch " + q(mnt.resolve("x")) + " 2>&1", null, 30);
+            assertTrue(touch.code() != 0 && touch.out().contains("Read-only file system"), touch.out());
+            String log = strata("list").out().lines().filter(l -> l.startsWith(mnt + " ")).findFirst().orElseThrow().replaceAll(".*\\s", "");
+            // one line per log record: the level and the message together, no "Nov 22, 2026 ... Class method" line
+            for (String line : Files.readAllLines(Path.of(log))) {
+                assertFalse(line.matches("^[A-Z][a-z]{2} \\d+, \\d{4} .*"), "a two-line java.util.logging record: " + line);
+                if (line.contains("WARNING")) assertTrue(line.contains("journal"), line);
+            }
+            Sh.ok(STRATA + " umount " + q(mnt));
+            Sh asked = strata("mount ext2 " + q(img) + " " + q(mnt) + " -o ro");
+            assertEquals(0, asked.code(), asked.out());
+            assertFalse(asked.out().contains("note"), "no note when ro was asked for: " + asked.out());
+        } finally {
+            cleanup(mnt, work);
+        }
+    }
 }
