@@ -62,7 +62,7 @@ final class Daemon {
                     printTail(log, err);
                     return 1;
                 }
-                Thread.sleep(20);
+                Thread.sleep(5);
             }
             err.println("strata: the mount did not come up within 30 s; see " + log);
             p.destroy();

@@ -7,4 +7,7 @@ final class Launcher {
     private Launcher() {}
 
     static final String STRATA = Sh.q(Path.of(System.getProperty("strata.launcher")).toAbsolutePath());
+
+    /** The repository the launcher lives in (docs, examples). */
+    static final Path REPO = Path.of(System.getProperty("strata.launcher")).toAbsolutePath().getParent();
 }

@@ -196,4 +196,40 @@ class MountHelperTest {
             cleanup(mnt);
         }
     }
+
+    /**
+     * The unit in docs/examples is valid for systemd (systemd-analyze verify: syntax, and the file
+     * name matching Where=), and the command systemd runs for it mounts and unmounts a working file
+     * system. A running systemd is not needed, and not available in CI containers.
+     */
+    @Test
+    void systemdUnitExample() throws Exception {
+        Path unit = Launcher.REPO.resolve("docs/examples/mnt-strata.mount");
+        java.util.Map<String, String> mount = new java.util.HashMap<>();
+        boolean inMount = false;
+        for (String line : Files.readAllLines(unit)) {
+            String l = line.strip();
+            if (l.startsWith("[")) inMount = l.equals("[Mount]");
+            else if (inMount && !l.startsWith("#") && l.contains("=")) mount.put(l.substring(0, l.indexOf('=')), l.substring(l.indexOf('=') + 1));
+        }
+        assertEquals("fuse.strata", mount.get("Type"));
+        assertEquals(unit.getFileName().toString(), Sh.ok("systemd-escape -p --suffix=mount " + q(mount.get("Where"))).trim());
+        Sh verify = Sh.run("command -v systemd-analyze >/dev/null && cd " + q(unit.getParent()) + " && systemd-analyze verify --man=no ./"
+                + unit.getFileName() + " 2>&1", null, 60);
+        assertEquals(0, verify.code(), "systemd-analyze verify: " + verify.out());
+        Path mnt = dir("helper-systemd");
+        try {
+            // what systemd's mount unit runs, with the mount point moved to a temp dir
+            Sh.ok(env + "mount " + mount.get("What") + " " + q(mnt) + " -t " + mount.get("Type") + " -o " + mount.get("Options"));
+            assertTrue(Mounted.isMounted(mnt));
+            assertTrue(Sh.ok("findmnt -n -o OPTIONS " + q(mnt)).contains("noatime"));
+            Sh.ok("echo hello > " + q(mnt.resolve("f")) + " && grep -q hello " + q(mnt.resolve("f")));
+            assertTrue(Sh.ok("df -B1G " + q(mnt)).contains(" 1 "), "size= reaches the backend");
+            long pid = daemonPid(mnt);
+            Sh.ok("umount " + q(mnt));
+            assertExits(pid);
+        } finally {
+            cleanup(mnt);
+        }
+    }
 }
