@@ -12,6 +12,10 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.invoke.MutableCallSite;
+import java.util.function.Supplier;
 import java.lang.invoke.VarHandle;
 
 /**
@@ -119,19 +123,69 @@ final class Native {
     /** A downcall whose first parameter is the errno capture segment. */
     static MethodHandle errnoCall(String name, FunctionDescriptor fd) {
         MemorySegment sym = LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc lacks " + name));
-        return LINKER.downcallHandle(sym, fd, CAPTURE_ERRNO);
+        return lazy(fd.toMethodType().insertParameterTypes(0, MemorySegment.class), () -> LINKER.downcallHandle(sym, fd, CAPTURE_ERRNO));
     }
 
     /** A variadic downcall (e.g. ioctl, fcntl, syscall): first variadic argument at index {@code firstVariadic}. */
     static MethodHandle errnoCallVariadic(String name, FunctionDescriptor fd, int firstVariadic) {
         MemorySegment sym = LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc lacks " + name));
-        return LINKER.downcallHandle(sym, fd, CAPTURE_ERRNO, Linker.Option.firstVariadicArg(firstVariadic));
+        return lazy(fd.toMethodType().insertParameterTypes(0, MemorySegment.class),
+                () -> LINKER.downcallHandle(sym, fd, CAPTURE_ERRNO, Linker.Option.firstVariadicArg(firstVariadic)));
     }
 
     /** A downcall that cannot fail (getuid and friends). */
     static MethodHandle plainCall(String name, FunctionDescriptor fd) {
         MemorySegment sym = LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc lacks " + name));
-        return LINKER.downcallHandle(sym, fd);
+        return lazy(fd.toMethodType(), () -> LINKER.downcallHandle(sym, fd));
+    }
+
+    /**
+     * A handle of {@code type} that links its downcall on first use. Linking costs ~2 ms a call (it
+     * spins bytecode), and the facades declare ~100 calls of which a command uses a few: eager
+     * linking was ~0.2 s of every strata start. The call site's target is replaced once, after
+     * which the JIT treats it as a constant, so hot calls cost what a direct handle costs.
+     */
+    static MethodHandle lazy(MethodType type, Supplier<MethodHandle> link) {
+        LazyDowncall d = new LazyDowncall(new MutableCallSite(type), link);
+        d.site.setTarget(MethodHandles.insertArguments(LINK_AND_INVOKE, 0, d)
+                .asCollector(Object[].class, type.parameterCount()).asType(type));
+        return d.site.dynamicInvoker();
+    }
+
+    private static final class LazyDowncall {
+        final MutableCallSite site;
+        final Supplier<MethodHandle> link;
+        private MethodHandle linked; // guarded by this
+
+        LazyDowncall(MutableCallSite site, Supplier<MethodHandle> link) {
+            this.site = site;
+            this.link = link;
+        }
+
+        synchronized MethodHandle linked() {
+            if (linked == null) {
+                linked = link.get();
+                site.setTarget(linked);
+                MutableCallSite.syncAll(new MutableCallSite[] {site});
+            }
+            return linked;
+        }
+    }
+
+    private static final MethodHandle LINK_AND_INVOKE;
+
+    static {
+        try {
+            LINK_AND_INVOKE = MethodHandles.lookup().findStatic(Native.class, "linkAndInvoke",
+                    MethodType.methodType(Object.class, LazyDowncall.class, Object[].class));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** The first call through a lazy handle (a thread that raced it may land here too): link, then call. */
+    private static Object linkAndInvoke(LazyDowncall d, Object[] args) throws Throwable {
+        return d.linked().invokeWithArguments(args);
     }
 
     static Scratch scratch() {
