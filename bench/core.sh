@@ -12,6 +12,7 @@ prepare_tree
 
 add_target native "native tmpfs"
 add_target strata "strata memory"
+add_target stratawb "strata memory -o writeback"
 add_target bindfs "bindfs/tmpfs"
 define_tree_workloads
 define_fio_workloads
@@ -36,6 +37,17 @@ if mount_strata strata "$WORK/strata" memory "$WORK/strata" -o size=4G; then
   unmount_path "$WORK/strata"
 else
   record_rest_na strata "$MOUNT_NA"
+fi
+
+# (b2) the same with the kernel's writeback cache (memory's default is nowriteback since ENOSPC must
+# show at the write; this row shows what that costs)
+say "== strata memory -o writeback"
+if mount_strata stratawb "$WORK/stratawb" memory "$WORK/stratawb" -o size=4G,writeback; then
+  SYNC_PATHS="$WORK/stratawb"
+  run_all_workloads stratawb "$WORK/stratawb"
+  unmount_path "$WORK/stratawb"
+else
+  record_rest_na stratawb "$MOUNT_NA"
 fi
 
 # (c) bindfs over a tmpfs
