@@ -84,6 +84,7 @@ final class MountCommand {
         boolean foreground = false, debug = false;
         int threads = 4;
         Path log = null;
+        int readyFd = -1;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -103,6 +104,13 @@ final class MountCommand {
                     if (threads < 1 || threads > 256) throw new UsageException("--threads must be between 1 and 256");
                 }
                 case "--log" -> log = Path.of(value(args, ++i, "--log"));
+                case "--ready-fd" -> { // internal: PreopenedMount's daemon reports "serving" here
+                    try {
+                        readyFd = Integer.parseInt(value(args, ++i, "--ready-fd"));
+                    } catch (NumberFormatException e) {
+                        throw new UsageException("--ready-fd needs a number");
+                    }
+                }
                 default -> {
                     if (a.startsWith("-o") && a.length() > 2) opts.add(a.substring(2));
                     else if (a.startsWith("-")) throw new UsageException("unknown flag " + a + " (see strata mount --help)");
@@ -122,6 +130,25 @@ final class MountCommand {
         Backends.check(kind, source, mo);
         if (debug && log == null) foreground = true;
 
+        int preopened;
+        try {
+            preopened = io.strata.fuse.Mounter.preopenedFd(mnt);
+        } catch (IOException e) {
+            throw new UsageException(e.getMessage());
+        }
+        if (preopened >= 0) {
+            // mount.fuse3 -o drop_privileges mounted already and hands us /dev/fuse as /dev/fd/N
+            if (!foreground) return PreopenedMount.start(args, mnt, preopened, log, out, err);
+        } else {
+            int refused = checkMountPoint(mnt);
+            if (refused != 0) return refused;
+        }
+        if (!foreground) return Daemon.start(args, mnt, log, out, err);
+        return serve(kind, source, mnt, mo, threads, debug, preopened >= 0, readyFd, err);
+    }
+
+    /** Refuses a mount point that is not an empty-of-FUSE directory; 0 if it is fine. */
+    private static int checkMountPoint(Path mnt) throws UsageException {
         MountTable.Mount existing = MountTable.find(mnt);
         if (existing != null && existing.type().startsWith("fuse")) {
             if (io.strata.fuse.Mounter.isDead(mnt)) {
@@ -135,8 +162,12 @@ final class MountCommand {
         } else if (!Files.isDirectory(mnt)) {
             throw new UsageException("mount point " + mnt + " is not a directory");
         }
+        return 0;
+    }
 
-        if (!foreground) return Daemon.start(args, mnt, log, out, err);
+    /** The daemon: opens the stack and serves it at {@code mnt} until it is unmounted. */
+    private static int serve(Backends.Kind kind, Path source, Path mnt, MountOptions mo, int threads, boolean debug,
+                             boolean preopened, int readyFd, PrintStream err) {
 
         // The cache mode is the backend's (opened with mo.cache() below); the mount follows its policy.
         FuseConfig cfg = FuseConfig.defaults().withThreads(threads).withDebug(debug)
@@ -144,8 +175,8 @@ final class MountCommand {
                 .withAccess(mo.allowOther(), mo.defaultPermissions(), mo.readOnly())
                 .withPassthrough(kind == Backends.Kind.PASSTHROUGH && mo.passthrough())
                 .withWriteback(mo.writeback()).withVfsFlags(mo.vfsFlags());
-        MountInfo info;
-        try {
+        MountInfo info = null;
+        if (!preopened) try { // a /dev/fd/N mount point names no directory to lock; mount.fuse3 made the mount
             String what = source != null ? source.toString()
                     : mo.union() != null ? "lowerdir=" + mo.union().lowerdir() + (mo.union().upperdir() != null ? ",upperdir=" + mo.union().upperdir() : "")
                     : "-";
@@ -171,12 +202,15 @@ final class MountCommand {
         if (roReason != null) {
             // the kernel must know too: /proc/mounts says ro and writes fail with EROFS up front
             cfg = cfg.withAccess(mo.allowOther(), mo.defaultPermissions(), true);
-            info = info.withNote((source != null ? source : kind.label()) + " is mounted read-only: " + roReason);
-            err.println("strata: note: " + info.notes().getLast());
-            try {
-                MountLock.describe(mnt, info); // the starter relays the note to the user's terminal
-            } catch (IOException e) {
-                err.println("strata: cannot update " + mnt + "'s lock file: " + e.getMessage());
+            String note = (source != null ? source : kind.label()) + " is mounted read-only: " + roReason;
+            err.println("strata: note: " + note);
+            if (info != null) {
+                info = info.withNote(note);
+                try {
+                    MountLock.describe(mnt, info); // the starter relays the note to the user's terminal
+                } catch (IOException e) {
+                    err.println("strata: cannot update " + mnt + "'s lock file: " + e.getMessage());
+                }
             }
         }
         OwnedMount owned = new OwnedMount(fs);
@@ -206,6 +240,7 @@ final class MountCommand {
             return 1;
         }
         owned.mounted(session);
+        PreopenedMount.signalReady(readyFd);
         err.println("strata: " + kind.label() + " mounted at " + mnt + " (cache=" + fs.cachePolicy().mode().option() + ", pid "
                 + ProcessHandle.current().pid() + ")");
         try {

@@ -45,10 +45,22 @@ final class MountHelper {
         }
         if (operands.size() != 2) throw new UsageException("usage: strata SOURCE MOUNTPOINT [-o OPTIONS] (as mount.fuse3 runs it)");
         String source = operands.get(0), mnt = operands.get(1);
-        if (mnt.startsWith("/dev/fd/")) {
-            throw new UsageException("a pre-opened /dev/fuse (" + mnt + ", mount.fuse3's drop_privileges) is not supported; "
-                    + "mount without drop_privileges");
+        // mnt may be /dev/fd/N: mount.fuse3's drop_privileges mounted already (see PreopenedMount).
+        // It can no longer be unmounted by us (mount.fuse3 dropped our capabilities), so a refusal
+        // leaves a dead mount: say how to clear it.
+        if (!mnt.startsWith("/dev/fd/")) return mount(source, mnt, opts, rest, out, err);
+        String hint = "mount.fuse3 (drop_privileges) mounted before strata could check; clear that mount with umount";
+        try {
+            int rc = mount(source, mnt, opts, rest, out, err);
+            if (rc != 0) err.println("strata: " + hint);
+            return rc;
+        } catch (UsageException e) {
+            throw new UsageException(e.getMessage() + "\nstrata: " + hint);
         }
+    }
+
+    private static int mount(String source, String mnt, List<String> opts, List<String> rest, PrintStream out, PrintStream err)
+            throws UsageException {
         List<String> cmd = new ArrayList<>();
         if (opts.stream().anyMatch(MountHelper::hasLowerdir)) {
             cmd.add("union");

@@ -109,7 +109,7 @@ public final class FuseSession implements AutoCloseable {
      * point is itself a request to this daemon.
      */
     private void widenReadahead() {
-        if (Libc.geteuid() != 0) return;
+        if (Libc.geteuid() != 0 || mountpoint.toString().startsWith("/dev/fd/")) return;
         try {
             long dev = ((Number) java.nio.file.Files.getAttribute(mountpoint, "unix:dev")).longValue();
             long major = ((dev >>> 8) & 0xfff) | ((dev >>> 32) & ~0xfffL);

@@ -25,6 +25,8 @@ public final class Mounter {
     private Mounter() {}
 
     static int open(Path mountpoint, FuseConfig cfg) throws IOException {
+        int preopened = preopenedFd(mountpoint);
+        if (preopened >= 0) return preopened;
         if (!Files.isDirectory(mountpoint)) {
             throw new IOException("mount point " + mountpoint + " is not a directory (create it first)");
         }
@@ -102,6 +104,31 @@ public final class Mounter {
      * probe because the kernel never caches it; a stat of the root could be answered from cached
      * attributes.
      */
+    /**
+     * The descriptor of a mount point given as {@code /dev/fd/N}: mount.fuse3's drop_privileges
+     * (and libfuse's convention) opens /dev/fuse, mounts it itself and hands us descriptor N, so
+     * there is nothing to mount (and, later, nothing we could unmount). -1 for an ordinary path.
+     */
+    public static int preopenedFd(Path mp) throws IOException {
+        String s = mp.toString();
+        if (!s.startsWith("/dev/fd/")) return -1;
+        int fd;
+        try {
+            fd = Integer.parseInt(s.substring("/dev/fd/".length()));
+        } catch (NumberFormatException e) {
+            throw new IOException(s + " is not a descriptor (expected /dev/fd/N)");
+        }
+        if (fd < 3) throw new IOException(s + ": descriptor " + fd + " is a standard stream, not /dev/fuse");
+        Path target;
+        try {
+            target = Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd));
+        } catch (IOException e) {
+            throw new IOException(s + ": descriptor " + fd + " is not open");
+        }
+        if (!target.toString().equals("/dev/fuse")) throw new IOException(s + ": descriptor " + fd + " is " + target + ", not /dev/fuse");
+        return fd;
+    }
+
     public static boolean isDead(Path mp) {
         try {
             Files.getFileStore(mp).getTotalSpace();
@@ -119,6 +146,8 @@ public final class Mounter {
      * if nothing is mounted there any more.
      */
     public static boolean unmount(Path mp, boolean failIfBusy) {
+        // a pre-opened /dev/fuse: whoever mounted it unmounts it; closing our descriptor ends the connection
+        if (mp.toString().startsWith("/dev/fd/")) return true;
         try {
             if (Libc.geteuid() == 0) {
                 try {

@@ -232,4 +232,30 @@ class MountHelperTest {
             cleanup(mnt);
         }
     }
+
+    /**
+     * mount.fuse3's drop_privileges: it opens /dev/fuse, mounts, drops every capability and runs
+     * `strata SOURCE /dev/fd/N`. The daemon serves that descriptor (without capabilities), ends at
+     * the unmount, and a refusal says how to clear the mount mount.fuse3 left.
+     */
+    @Test
+    void dropPrivilegesServesThePreopenedDevice() throws Exception {
+        Path mnt = dir("helper-dropcaps");
+        try {
+            Sh m = Sh.run(env + "mount -t fuse.strata memory " + q(mnt) + " -o drop_privileges,size=64M");
+            assertEquals(0, m.code(), m.out());
+            long pid = Long.parseLong(m.out().replaceAll("(?s).*daemon pid (\\d+).*", "$1"));
+            Sh.ok("echo hello > " + q(mnt.resolve("f")) + " && grep -q hello " + q(mnt.resolve("f")));
+            assertTrue(Sh.ok("df -B1M " + q(mnt)).contains(" 64 "), "size= reaches the backend");
+            String caps = Files.readString(Path.of("/proc/" + pid + "/status")).replaceAll("(?s).*CapEff:\\s*(\\w+).*", "$1");
+            assertEquals(0L, Long.parseLong(caps, 16), "the daemon runs without capabilities");
+            Sh.ok("umount " + q(mnt));
+            assertExits(pid);
+            Sh bad = Sh.run(env + "mount -t fuse.strata /nonexistent/src " + q(mnt) + " -o drop_privileges");
+            assertTrue(bad.code() != 0, bad.out());
+            assertTrue(bad.out().contains("no such file or directory") && bad.out().contains("clear that mount with umount"), bad.out());
+        } finally {
+            cleanup(mnt);
+        }
+    }
 }

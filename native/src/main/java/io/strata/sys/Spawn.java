@@ -62,6 +62,47 @@ public final class Spawn {
         }
     }
 
+    /**
+     * Starts {@code argv} (PATH lookup) with {@code env} and returns its pid without waiting: the
+     * child gets {@code from[i]} as descriptor {@code to[i]} (and nothing else of ours: every other
+     * descriptor here is close-on-exec). For a daemon that must inherit a pre-opened /dev/fuse.
+     * The sources are first copied above every target, so a source that happens to have a
+     * target's number is not overwritten before it is used.
+     */
+    public static int start(String[] argv, String[] env, int[] from, int[] to) throws SysException {
+        if (from.length != to.length) throw new IllegalArgumentException("from and to differ in length");
+        int[] high = new int[from.length];
+        try (Arena a = Arena.ofConfined()) {
+            int max = 3;
+            for (int t : to) max = Math.max(max, t + 1);
+            for (int i = 0; i < from.length; i++) high[i] = Libc.fcntl(from[i], F_DUPFD_CLOEXEC, max);
+            MemorySegment fa = a.allocate(256, 16);
+            int rc = (int) FA_INIT.invokeExact(fa);
+            if (rc != 0) throw new SysException("posix_spawn_file_actions_init", rc);
+            try {
+                for (int i = 0; i < from.length; i++) {
+                    rc = (int) FA_DUP2.invokeExact(fa, high[i], to[i]);
+                    if (rc != 0) throw new SysException("posix_spawn_file_actions_adddup2", rc);
+                }
+                MemorySegment pid = a.allocate(JAVA_INT);
+                rc = (int) SPAWNP.invokeExact(pid, a.allocateFrom(argv[0]), fa, MemorySegment.NULL,
+                        strings(a, argv), strings(a, env));
+                if (rc != 0) throw new SysException("posix_spawnp", argv[0], rc);
+                return pid.get(JAVA_INT, 0);
+            } finally {
+                int ignored = (int) FA_DESTROY.invokeExact(fa);
+            }
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        } finally {
+            for (int h : high) if (h > 0) Libc.closeQuietly(h);
+        }
+    }
+
+    private static final int F_DUPFD_CLOEXEC = 1030;
+
     private static MemorySegment strings(Arena a, String[] s) {
         MemorySegment arr = a.allocate(ADDRESS.byteSize() * (s.length + 1), 8);
         for (int i = 0; i < s.length; i++) arr.setAtIndex(ADDRESS, i, a.allocateFrom(s[i]));
