@@ -133,7 +133,24 @@ final class Backends {
         FileSystem fs = openBackend(kind, source, o);
         if (!o.verity()) return fs;
         // verity stacks on whatever was built, and the command owns both
-        return new OwnedStack(new io.strata.verity.VerityFileSystem(fs), java.util.List.of(fs));
+        if (o.manifest() == null) return new OwnedStack(new io.strata.verity.VerityFileSystem(fs), java.util.List.of(fs));
+        io.strata.verity.Manifest m;
+        try {
+            m = io.strata.verity.Manifest.read(o.manifest());
+        } catch (IOException e) {
+            fs.close();
+            throw e;
+        }
+        return new OwnedStack(new io.strata.verity.VerityFileSystem(fs, m), java.util.List.of(fs));
+    }
+
+    /** A tree for strata verity seal: a host directory (passthrough) or an ext2 image, read-write. */
+    static FileSystem openForSeal(Path source) throws IOException {
+        if (Files.isDirectory(source)) {
+            return PassthroughFileSystem.open(source.toAbsolutePath().normalize(), PassthroughOptions.defaults().withMode(CacheMode.EXCLUSIVE));
+        }
+        if (Files.isRegularFile(source)) return Ext2FileSystem.open(source, Ext2Options.defaults());
+        throw new IOException(Files.exists(source) ? "neither a directory nor an image file" : "no such file or directory");
     }
 
     private static FileSystem openBackend(Kind kind, Path source, MountOptions o) throws IOException {
@@ -159,6 +176,9 @@ final class Backends {
                 String r = readOnlyReason(b);
                 if (r != null) return r;
             }
+        }
+        if (fs instanceof OwnedStack s && s.below().size() == 1 && s.top() instanceof io.strata.verity.VerityFileSystem) {
+            return "a verity manifest pins it (a sealed layer)";
         }
         return "the backend is read-only";
     }

@@ -21,6 +21,8 @@ public final class Main {
               serve9p SOURCE --listen tcp:H:P|unix:PATH  export SOURCE over 9P2000.L (see serve9p --help)
               verity digest FILE... [--hash-alg=ALG] [--block-size=N] [--salt=HEX]
                                                          fs-verity file digests, as fsverity digest prints them
+              verity seal DIR|IMAGE [--manifest OUT]     enable verity on every file and write a manifest
+                                                         (mount with -o manifest=OUT to pin the tree)
               SOURCE MNT [-o OPTS]                       the mount helper form (mount -t fuse.strata):
                                                          SOURCE is memory, a directory, an image or TYPE:PATH
               install [--prefix DIR], uninstall          put strata on PATH (default /usr/local) for
@@ -52,7 +54,7 @@ public final class Main {
                 case "mkfs.ext2" -> io.strata.ext2.tools.Mkfs.run(rest, out, err);
                 case "ext2" -> io.strata.ext2.tools.Ext2Tool.run(rest, out, err);
                 case "serve9p" -> ServeCommand.run(rest, out, err);
-                case "verity" -> io.strata.verity.VerityCommand.run(rest, out, err);
+                case "verity" -> io.strata.verity.VerityCommand.run(rest, out, err, Backends::openForSeal);
                 case "--version", "version" -> {
                     out.println("strata 0.1.0");
                     yield 0;

@@ -63,6 +63,8 @@ final class MountCommand {
               cache_size=SIZE                   ext2: buffer cache size (default 64M)
               verity                            stack the verity layer: fsverity enable/measure work on
                                                 the mount, reads of verity files are verified
+              manifest=FILE                     a sealed layer (strata verity seal): read-only, and a file
+                                                opens only with verity and the digest FILE lists for it
               lowerdir=L1:L2,upperdir=U,workdir=W
                                                 union: read-only layers (top first) and the writable
                                                 upper with its work dir (same file system). A layer is

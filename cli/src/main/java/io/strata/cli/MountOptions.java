@@ -1,5 +1,7 @@
 package io.strata.cli;
 
+import java.nio.file.Path;
+
 import io.strata.core.CacheMode;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,11 +14,11 @@ import java.util.Map;
  */
 record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean allowOther,
                     boolean defaultPermissions, String handles, boolean dev, boolean passthrough,
-                    long cacheBytes, boolean writeback, long vfsFlags, UnionStack.Spec union, boolean verity) {
+                    long cacheBytes, boolean writeback, long vfsFlags, UnionStack.Spec union, boolean verity, Path manifest) {
 
     static final String KNOWN = "size=, cache=exclusive|writethrough|shared, ro, rw, allow_other, "
             + "default_permissions, nodefault_permissions, handles=never|prefer|mandatory, dev, nodev, "
-            + "passthrough=on|off, cache_size=, writeback, nowriteback, verity, lowerdir=, upperdir=, workdir=, "
+            + "passthrough=on|off, cache_size=, writeback, nowriteback, verity, manifest=, lowerdir=, upperdir=, workdir=, "
             + "copymode=, whiteout=, userxattr, and the generic ones: " + Generic.KNOWN;
 
     /** Parses every -o value given (they accumulate, later ones win). */
@@ -42,6 +44,7 @@ record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean a
         String handles = null;
         String lowerdir = null, upperdir = null, workdir = null, copyMode = null, whiteout = null;
         boolean userxattr = false, verity = false;
+        Path manifest = null;
         List<String> unknown = new ArrayList<>();
         long vfs = io.strata.fuse.FuseConfig.DEFAULT_VFS_FLAGS;
         for (Map.Entry<String, String> e : opts) {
@@ -71,6 +74,10 @@ record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean a
                 case "whiteout" -> whiteout = need(k, v);
                 case "userxattr" -> userxattr = true;
                 case "verity" -> verity = true;
+                case "manifest" -> {
+                    manifest = Path.of(need(k, v)).toAbsolutePath().normalize();
+                    verity = true; // a manifest pins a verity layer
+                }
                 case "ro" -> ro = true;
                 case "writeback" -> writeback = true;
                 case "nowriteback" -> writeback = false;
@@ -104,7 +111,7 @@ record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean a
         boolean wb = writeback != null ? writeback : cache == CacheMode.EXCLUSIVE && writebackByDefault;
         UnionStack.Spec union = new UnionStack.Spec(lowerdir, upperdir, workdir, copyMode, whiteout, userxattr);
         return new MountOptions(cache, size, ro, allowOther, defPerm, handles, dev, passthrough, cacheBytes, wb, vfs,
-                union.isUnion() ? union : null, verity);
+                union.isUnion() ? union : null, verity, manifest);
     }
 
     private static String need(String key, String value) throws UsageException {

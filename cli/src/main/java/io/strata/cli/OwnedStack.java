@@ -17,6 +17,11 @@ final class OwnedStack extends ForwardingFileSystem {
         this.below = List.copyOf(below);
     }
 
+    /** The stacker on top. */
+    FileSystem top() {
+        return lower;
+    }
+
     /** The file systems below the top, first built first. */
     List<FileSystem> below() {
         return below;

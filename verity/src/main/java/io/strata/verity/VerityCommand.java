@@ -20,22 +20,114 @@ import java.util.HexFormat;
 public final class VerityCommand {
     private VerityCommand() {}
 
+    /** Opens a tree to seal (a host directory, an ext2 image) read-write; the command owns what it returns. */
+    public interface LayerOpener {
+        io.strata.core.FileSystem open(Path source) throws IOException;
+    }
+
+    static final String SEAL_USAGE = """
+            Usage: strata verity seal DIR|IMAGE [--manifest OUT] [--hash-alg=sha256|sha512] [--block-size=N]
+              Enables fs-verity on every regular file of the tree (a host directory or an ext2 image;
+              the Merkle trees are stored as a -o verity mount stores them) and writes the manifest:
+              one 'ALG:DIGEST /path' line per file. Mount it with -o manifest=OUT to pin the tree.""";
+
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        return run(args, out, err, null);
+    }
+
+    public static int run(String[] args, PrintStream out, PrintStream err, LayerOpener opener) {
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("help")) {
-            err.println("Usage: strata verity digest FILE... [options]   (see 'strata verity digest --help')");
+            (args.length == 0 ? err : out).println("Usage: strata verity digest FILE... [options]   (see 'strata verity digest --help')\n"
+                    + "       strata verity seal DIR|IMAGE [--manifest OUT]   (see 'strata verity seal --help')");
             return args.length == 0 ? 2 : 0;
         }
         return switch (args[0]) {
             case "digest" -> digest(args, out, err);
-            case "seal" -> {
-                err.println("ERROR: 'strata verity seal' is not implemented yet");
-                yield 2;
-            }
+            case "seal" -> seal(args, out, err, opener);
             default -> {
-                err.println("ERROR: unknown verity command '" + args[0] + "' (known: digest)");
+                err.println("ERROR: unknown verity command '" + args[0] + "' (known: digest, seal)");
                 yield 2;
             }
         };
+    }
+
+    private static int seal(String[] args, PrintStream out, PrintStream err, LayerOpener opener) {
+        String source = null, manifestOut = null;
+        HashAlgorithm alg = HashAlgorithm.byLabel("sha256");
+        int blockSize = VerityParams.DEFAULT_BLOCK_SIZE;
+        for (int i = 1; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("-h") || a.equals("--help")) {
+                out.println(SEAL_USAGE);
+                return 0;
+            } else if (a.equals("--manifest") && i + 1 < args.length) {
+                manifestOut = args[++i];
+            } else if (a.startsWith("--manifest=")) {
+                manifestOut = a.substring("--manifest=".length());
+            } else if (a.startsWith("--hash-alg=")) {
+                alg = HashAlgorithm.byLabel(a.substring("--hash-alg=".length()));
+                if (alg == null) {
+                    err.println("ERROR: unknown hash algorithm '" + a.substring("--hash-alg=".length()) + "'");
+                    return 2;
+                }
+            } else if (a.startsWith("--block-size=")) {
+                try {
+                    blockSize = Integer.parseInt(a.substring("--block-size=".length()));
+                } catch (NumberFormatException e) {
+                    err.println("ERROR: bad block size '" + a + "'");
+                    return 2;
+                }
+            } else if (a.startsWith("-") || source != null) {
+                err.println("ERROR: unexpected argument '" + a + "'");
+                err.println(SEAL_USAGE);
+                return 2;
+            } else {
+                source = a;
+            }
+        }
+        if (source == null) {
+            err.println(SEAL_USAGE);
+            return 2;
+        }
+        if (opener == null) {
+            err.println("ERROR: sealing needs the strata command (it opens directories and images)");
+            return 2;
+        }
+        VerityParams params;
+        try {
+            params = new VerityParams(alg, blockSize, new byte[0]);
+        } catch (IllegalArgumentException e) {
+            err.println("ERROR: " + e.getMessage());
+            return 2;
+        }
+        io.strata.core.FileSystem layer;
+        try {
+            layer = opener.open(Path.of(source));
+        } catch (IOException | RuntimeException e) {
+            err.println("ERROR: cannot open '" + source + "': " + e.getMessage());
+            return 1;
+        }
+        try {
+            VerityFileSystem v = new VerityFileSystem(layer);
+            Sealer.Result r;
+            try {
+                r = Sealer.seal(v, params);
+            } finally {
+                v.close();
+            }
+            if (manifestOut != null) r.manifest().write(Path.of(manifestOut));
+            out.println("sealed " + source + ": " + r.manifest().size() + " files (" + r.enabled() + " newly, " + r.already()
+                    + " had verity)" + (manifestOut != null ? "; manifest " + manifestOut : ""));
+            return 0;
+        } catch (io.strata.core.FsException e) {
+            err.println("ERROR: sealing '" + source + "': " + e.describe());
+            return 1;
+        } catch (IOException e) {
+            err.println("ERROR: writing the manifest: " + e.getMessage());
+            return 1;
+        } finally {
+            layer.close();
+        }
     }
 
     private static int digest(String[] args, PrintStream out, PrintStream err) {

@@ -47,6 +47,7 @@ import java.util.Set;
  * {@link Session}, closed by {@link #close()}.
  */
 public final class VerityFileSystem extends ForwardingFileSystem {
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger("io.strata.verity");
     public static final long DEFAULT_MAX_TREE_BYTES = 256L << 20, DEFAULT_CACHE_BYTES = 64L << 20;
     /** FS_VERITY_FL, reported by FS_IOC_GETFLAGS. */
     static final int FS_VERITY_FL = 0x00100000;
@@ -57,6 +58,15 @@ public final class VerityFileSystem extends ForwardingFileSystem {
     private final VerifiedCache cache;
     /** The hidden directory exists below (so the root's link count shows one fewer). */
     private volatile boolean hiddenDirExists;
+    /** The sealed layer's manifest, or null. */
+    private final Manifest manifest;
+    /**
+     * With a manifest: the path each inode was reached by (lookups, readdirplus), so an open can be
+     * checked against the manifest; the tree cannot change (the layer is read-only), so a path
+     * once learnt stays true. Hard links: the last path learnt wins; both must match anyway.
+     */
+    private final java.util.concurrent.ConcurrentHashMap<Long, byte[]> paths = new java.util.concurrent.ConcurrentHashMap<>();
+
     /** Data changes below make verified blocks unverified again. */
     private final Invalidations.Subscription changes;
 
@@ -70,11 +80,21 @@ public final class VerityFileSystem extends ForwardingFileSystem {
      * @param cacheBytes   memory for trees of files not open any more
      */
     public VerityFileSystem(FileSystem lower, long maxTreeBytes, long cacheBytes) {
-        this(Session.attach(lower, "verity", null), maxTreeBytes, cacheBytes);
+        this(Session.attach(lower, "verity", null), maxTreeBytes, cacheBytes, null);
     }
 
-    private VerityFileSystem(Session layer, long maxTreeBytes, long cacheBytes) {
+    /**
+     * A sealed layer: read-only, and a regular file opens only if it has verity and its digest is
+     * the one {@code manifest} lists for the path it was reached by (EACCES and a log line
+     * otherwise). Its reads are verified as always, so its bytes are pinned too.
+     */
+    public VerityFileSystem(FileSystem lower, Manifest manifest) {
+        this(Session.attach(lower, "verity", null), DEFAULT_MAX_TREE_BYTES, DEFAULT_CACHE_BYTES, manifest);
+    }
+
+    private VerityFileSystem(Session layer, long maxTreeBytes, long cacheBytes, Manifest manifest) {
         super(layer);
+        this.manifest = manifest;
         this.layer = layer;
         this.store = new VerityStore(layer, maxTreeBytes);
         this.cache = new VerifiedCache(cacheBytes);
@@ -150,6 +170,7 @@ public final class VerityFileSystem extends ForwardingFileSystem {
 
     @Override
     public AttrReply setattr(Caller c, long ino, SetAttr changes) throws FsException {
+        sealedOnly();
         if (!changes.has(SetAttr.SIZE)) {
             AttrReply r = lower.setattr(c, ino, changes);
             return new AttrReply(decorate(ino, r.attr()), r.attrTimeoutNs());
@@ -181,7 +202,58 @@ public final class VerityFileSystem extends ForwardingFileSystem {
     @Override
     public Entry lookup(Caller c, long parent, Name name) throws FsException {
         absentIfHidden(parent, name);
-        return handOut(lower.lookup(c, parent, name));
+        Entry e = handOut(lower.lookup(c, parent, name));
+        learn(parent, name, e);
+        return e;
+    }
+
+    @Override
+    public boolean readOnly() {
+        return manifest != null || super.readOnly();
+    }
+
+    /** The descriptor of a verity file, or null for a file without verity. */
+    public VerityDescriptor descriptor(long ino) throws FsException {
+        VerifiedFile open = files.verity(ino);
+        return open != null ? open.descriptor() : store.descriptor(ino);
+    }
+
+    private void learn(long parent, Name name, Entry e) {
+        if (manifest == null || e == null || e.isNegative()) return;
+        byte[] dir = parent == FileSystem.ROOT ? new byte[0] : paths.get(parent);
+        if (dir == null) return; // reached some other way: an open of it is refused (no path known)
+        byte[] p = java.util.Arrays.copyOf(dir, dir.length + 1 + name.length());
+        p[dir.length] = '/';
+        System.arraycopy(name.bytes(), 0, p, dir.length + 1, name.length());
+        paths.put(e.ino(), p);
+    }
+
+    private void sealedOnly() throws FsException {
+        if (manifest != null) throw new FsException(Errno.EROFS, "sealed layer");
+    }
+
+    /** With a manifest: the file must have verity and the digest the manifest lists for its path. */
+    private void checkManifest(long ino) throws FsException {
+        if (manifest == null) return;
+        Attr a = lower.getattr(Caller.ROOT, ino, -1).attr();
+        if (!a.isRegular()) return;
+        byte[] path = paths.get(ino);
+        String want = path == null ? null : manifest.digest(path);
+        String where = path == null ? "inode " + ino : new String(path, java.nio.charset.StandardCharsets.UTF_8);
+        if (want == null) {
+            LOG.warning("verity: " + where + ": not in the manifest: refused");
+            throw new FsException(Errno.EACCES, "not in the manifest");
+        }
+        VerityDescriptor d = descriptor(ino);
+        if (d == null) {
+            LOG.warning("verity: " + where + ": has no verity (the manifest lists " + want + "): refused");
+            throw new FsException(Errno.EACCES, "no verity");
+        }
+        String got = Manifest.digestOf(d);
+        if (!got.equals(want)) {
+            LOG.warning("verity: " + where + ": digest " + got + " is not the manifest's " + want + ": refused");
+            throw new FsException(Errno.EACCES, "digest differs from the manifest");
+        }
     }
 
     /** One name at a time through {@link #lookup}, so ".." back to the root cannot reach the hidden directory. */
@@ -242,6 +314,7 @@ public final class VerityFileSystem extends ForwardingFileSystem {
                         // the attribute bit is advisory here; getattr reports the error
                     }
                 }
+                if (e != null) learn(ino, l.name, e);
                 if (!sink.add(l.name, l.ino, l.dtype, l.next, e)) {
                     if (e != null) lower.forget(e.ino(), 1); // refused: it holds no reference
                     i++;
@@ -255,42 +328,49 @@ public final class VerityFileSystem extends ForwardingFileSystem {
 
     @Override
     public Entry mknod(Caller c, long parent, Name name, int mode, int rdev, int umask) throws FsException {
+        sealedOnly();
         refuseHidden(parent, name);
         return lower.mknod(c, parent, name, mode, rdev, umask);
     }
 
     @Override
     public Entry mkdir(Caller c, long parent, Name name, int mode, int umask) throws FsException {
+        sealedOnly();
         refuseHidden(parent, name);
         return lower.mkdir(c, parent, name, mode, umask);
     }
 
     @Override
     public Entry symlink(Caller c, long parent, Name name, byte[] target) throws FsException {
+        sealedOnly();
         refuseHidden(parent, name);
         return lower.symlink(c, parent, name, target);
     }
 
     @Override
     public Entry link(Caller c, long ino, long newParent, Name newName) throws FsException {
+        sealedOnly();
         refuseHidden(newParent, newName);
         return handOut(lower.link(c, ino, newParent, newName));
     }
 
     @Override
     public void unlink(Caller c, long parent, Name name) throws FsException {
+        sealedOnly();
         absentIfHidden(parent, name);
         lower.unlink(c, parent, name);
     }
 
     @Override
     public void rmdir(Caller c, long parent, Name name) throws FsException {
+        sealedOnly();
         absentIfHidden(parent, name);
         lower.rmdir(c, parent, name);
     }
 
     @Override
     public void rename(Caller c, long parent, Name name, long newParent, Name newName, int flags) throws FsException {
+        sealedOnly();
         absentIfHidden(parent, name);
         refuseHidden(newParent, newName);
         lower.rename(c, parent, name, newParent, newName, flags);
@@ -301,6 +381,8 @@ public final class VerityFileSystem extends ForwardingFileSystem {
     @Override
     public Opened open(Caller c, long ino, int flags) throws FsException {
         boolean writer = OpenFiles.writes(flags);
+        if (writer) sealedOnly();
+        checkManifest(ino);
         VerityDescriptor d;
         long epoch;
         do {
@@ -334,6 +416,7 @@ public final class VerityFileSystem extends ForwardingFileSystem {
 
     @Override
     public Created create(Caller c, long parent, Name name, int mode, int flags, int umask) throws FsException {
+        sealedOnly();
         refuseHidden(parent, name);
         // Without O_EXCL a backend may open an existing file (and truncate it): not a verity one.
         if ((flags & io.strata.core.OpenFlags.O_EXCL) == 0) {
@@ -359,6 +442,7 @@ public final class VerityFileSystem extends ForwardingFileSystem {
 
     @Override
     public Created tmpfile(Caller c, long parent, int mode, int flags, int umask) throws FsException {
+        sealedOnly();
         Created r = lower.tmpfile(c, parent, mode, flags, umask);
         files.created(r.entry().ino(), r.opened().fh(), flags);
         return new Created(r.entry(), r.opened().withoutBacking());
@@ -433,6 +517,7 @@ public final class VerityFileSystem extends ForwardingFileSystem {
 
     /** FS_IOC_ENABLE_VERITY with fs/verity/enable.c's checks and errnos. */
     private Ioctl.Reply enable(Caller c, long ino, long fh, byte[] in) throws FsException {
+        sealedOnly();
         // The descriptor lives in a user.* xattr below: without them the layer cannot hold verity.
         if (!lower.features().contains(Feature.USER_XATTRS))
             throw new FsException(Errno.EOPNOTSUPP, "the layer below stores no user.* xattrs");
@@ -509,6 +594,7 @@ public final class VerityFileSystem extends ForwardingFileSystem {
 
     @Override
     public void setxattr(Caller c, long ino, XattrName name, byte[] value, int flags) throws FsException {
+        sealedOnly();
         if (hidden(name)) throw new FsException(Errno.EPERM, "xattr reserved by the verity stacker");
         lower.setxattr(c, ino, name, value, flags);
     }
@@ -530,6 +616,7 @@ public final class VerityFileSystem extends ForwardingFileSystem {
 
     @Override
     public void removexattr(Caller c, long ino, XattrName name) throws FsException {
+        sealedOnly();
         if (hidden(name)) throw new FsException(Errno.EPERM, "xattr reserved by the verity stacker");
         lower.removexattr(c, ino, name);
     }
