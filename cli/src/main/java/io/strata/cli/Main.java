@@ -23,6 +23,7 @@ public final class Main {
                                                          fs-verity file digests, as fsverity digest prints them
               verity seal DIR|IMAGE [--manifest OUT]     enable verity on every file and write a manifest
                                                          (mount with -o manifest=OUT to pin the tree)
+              verity gc DIR|IMAGE                        remove Merkle trees of deleted files (offline)
               SOURCE MNT [-o OPTS]                       the mount helper form (mount -t fuse.strata):
                                                          SOURCE is memory, a directory, an image or TYPE:PATH
               install [--prefix DIR], uninstall          put strata on PATH (default /usr/local) for

@@ -23,18 +23,34 @@ import java.util.List;
 public final class Sealer {
     private Sealer() {}
 
-    /** What a seal did. */
-    public record Result(Manifest manifest, int enabled, int already) {}
+    /** What a seal (or a collection) did. */
+    public record Result(Manifest manifest, int enabled, int already, int treesRemoved) {}
 
+    /** Enables verity on every regular file, then removes stored trees no file names (offline). */
     public static Result seal(VerityFileSystem fs, VerityParams params) throws FsException {
         Manifest.Builder b = new Manifest.Builder();
         int[] counts = new int[2];
-        walk(fs, FileSystem.ROOT, new byte[0], params, b, counts);
-        return new Result(b.build(), counts[0], counts[1]);
+        List<VerityDescriptor> inUse = new ArrayList<>();
+        walk(fs, FileSystem.ROOT, new byte[0], params, b, counts, inUse);
+        int removed = fs.sweepTrees(inUse);
+        return new Result(b.build(), counts[0], counts[1], removed);
     }
 
-    private static void walk(VerityFileSystem fs, long dir, byte[] path, VerityParams params, Manifest.Builder b, int[] counts)
-            throws FsException {
+    /**
+     * Garbage collection alone: finds the descriptors of every verity file (enabling nothing) and
+     * removes the stored trees of files that were deleted or replaced. Offline: while the layer
+     * is mounted with verity, an enable in progress could lose its tree.
+     */
+    public static Result collect(VerityFileSystem fs) throws FsException {
+        Manifest.Builder b = new Manifest.Builder();
+        int[] counts = new int[2];
+        List<VerityDescriptor> inUse = new ArrayList<>();
+        walk(fs, FileSystem.ROOT, new byte[0], null, b, counts, inUse);
+        return new Result(b.build(), 0, counts[1], fs.sweepTrees(inUse));
+    }
+
+    private static void walk(VerityFileSystem fs, long dir, byte[] path, VerityParams params, Manifest.Builder b, int[] counts,
+                             List<VerityDescriptor> inUse) throws FsException {
         List<Name> names = new ArrayList<>();
         Opened d = fs.opendir(Caller.ROOT, dir, OpenFlags.O_RDONLY);
         try {
@@ -56,8 +72,16 @@ public final class Sealer {
             Entry e = fs.lookup(Caller.ROOT, dir, n);
             try {
                 int mode = e.attr().mode();
-                if (FileType.isDir(mode)) walk(fs, e.ino(), child, params, b, counts);
-                else if (FileType.isReg(mode)) b.add(child, sealFile(fs, e.ino(), params, counts));
+                if (FileType.isDir(mode)) {
+                    walk(fs, e.ino(), child, params, b, counts, inUse);
+                } else if (FileType.isReg(mode)) {
+                    VerityDescriptor vd = params != null ? sealFile(fs, e.ino(), params, counts) : fs.descriptor(e.ino());
+                    if (vd != null) {
+                        if (params == null) counts[1]++;
+                        b.add(child, vd);
+                        inUse.add(vd);
+                    }
+                }
             } finally {
                 fs.forget(e.ino(), 1);
             }

@@ -44,11 +44,47 @@ public final class VerityCommand {
         return switch (args[0]) {
             case "digest" -> digest(args, out, err);
             case "seal" -> seal(args, out, err, opener);
+            case "gc" -> gc(args, out, err, opener);
             default -> {
-                err.println("ERROR: unknown verity command '" + args[0] + "' (known: digest, seal)");
+                err.println("ERROR: unknown verity command '" + args[0] + "' (known: digest, seal, gc)");
                 yield 2;
             }
         };
+    }
+
+    /** {@code gc DIR|IMAGE}: removes the stored trees of deleted or replaced verity files (offline). */
+    private static int gc(String[] args, PrintStream out, PrintStream err, LayerOpener opener) {
+        if (args.length != 2 || args[1].startsWith("-")) {
+            (args.length == 2 ? out : err).println("Usage: strata verity gc DIR|IMAGE   (removes Merkle trees no verity file uses; "
+                    + "run it while the tree is not mounted)");
+            return args.length == 2 ? 0 : 2;
+        }
+        if (opener == null) {
+            err.println("ERROR: gc needs the strata command (it opens directories and images)");
+            return 2;
+        }
+        io.strata.core.FileSystem layer;
+        try {
+            layer = opener.open(Path.of(args[1]));
+        } catch (IOException | RuntimeException e) {
+            err.println("ERROR: cannot open '" + args[1] + "': " + e.getMessage());
+            return 1;
+        }
+        try {
+            VerityFileSystem v = new VerityFileSystem(layer);
+            try {
+                Sealer.Result r = Sealer.collect(v);
+                out.println(args[1] + ": " + r.already() + " verity files; removed " + r.treesRemoved() + " unused Merkle trees");
+                return 0;
+            } finally {
+                v.close();
+            }
+        } catch (io.strata.core.FsException e) {
+            err.println("ERROR: '" + args[1] + "': " + e.describe());
+            return 1;
+        } finally {
+            layer.close();
+        }
     }
 
     private static int seal(String[] args, PrintStream out, PrintStream err, LayerOpener opener) {
@@ -117,7 +153,8 @@ public final class VerityCommand {
             }
             if (manifestOut != null) r.manifest().write(Path.of(manifestOut));
             out.println("sealed " + source + ": " + r.manifest().size() + " files (" + r.enabled() + " newly, " + r.already()
-                    + " had verity)" + (manifestOut != null ? "; manifest " + manifestOut : ""));
+                    + " had verity)" + (manifestOut != null ? "; manifest " + manifestOut : "")
+                    + (r.treesRemoved() > 0 ? "; removed " + r.treesRemoved() + " unused Merkle trees" : ""));
             return 0;
         } catch (io.strata.core.FsException e) {
             err.println("ERROR: sealing '" + source + "': " + e.describe());

@@ -212,6 +212,17 @@ public final class VerityFileSystem extends ForwardingFileSystem {
         return manifest != null || super.readOnly();
     }
 
+    /**
+     * Garbage collection of stored trees: removes every tree that none of {@code inUse} (the
+     * descriptors of all verity files of the layer) names. Offline only: see {@link VerityStore#sweep}.
+     */
+    public int sweepTrees(java.util.Collection<VerityDescriptor> inUse) throws FsException {
+        sealedOnly();
+        java.util.Set<Name> keep = new java.util.HashSet<>();
+        for (VerityDescriptor d : inUse) keep.add(VerityStore.treeName(d));
+        return store.sweep(keep);
+    }
+
     /** The descriptor of a verity file, or null for a file without verity. */
     public VerityDescriptor descriptor(long ino) throws FsException {
         VerifiedFile open = files.verity(ino);

@@ -197,6 +197,48 @@ final class VerityStore {
         lower.setxattr(ROOT, ino, XATTR_NAME, d.encode(), FileSystem.XATTR_CREATE);
     }
 
+    /**
+     * Removes every file of the hidden directory that is not in {@code keep} (trees no verity file
+     * names any more, and temporaries a crash left). Only safe while nobody enables verity on
+     * this layer (an enable stores its tree before the descriptor that names it): offline.
+     */
+    int sweep(java.util.Set<Name> keep) throws FsException {
+        long dir;
+        try {
+            dir = lower.lookup(ROOT, FileSystem.ROOT, DIR_NAME).ino();
+        } catch (FsException e) {
+            if (e.errno() == Errno.ENOENT) return 0;
+            throw e;
+        }
+        try {
+            java.util.List<Name> names = new java.util.ArrayList<>();
+            Opened d = lower.opendir(ROOT, dir, OpenFlags.O_RDONLY);
+            try {
+                long[] cookie = {0};
+                int before;
+                do {
+                    before = names.size();
+                    lower.readdir(ROOT, dir, d.fh(), cookie[0], (name, child, type, next) -> {
+                        if (!name.isDotOrDotDot()) names.add(name);
+                        cookie[0] = next;
+                        return true;
+                    });
+                } while (names.size() > before);
+            } finally {
+                lower.releasedir(dir, d.fh());
+            }
+            int removed = 0;
+            for (Name n : names) {
+                if (keep.contains(n)) continue;
+                lower.unlink(ROOT, dir, n);
+                removed++;
+            }
+            return removed;
+        } finally {
+            lower.forget(dir, 1);
+        }
+    }
+
     /** The hidden directory's inode, made on first use (one reference: the caller forgets it). */
     private long directory() throws FsException {
         for (int attempt = 0; ; attempt++) {

@@ -153,4 +153,34 @@ class SealerTest {
                 () -> pinned.setattr(ROOT, R, SetAttr.mode(0700))).errno());
         pinned.close();
     }
+
+    private int storedTrees() throws FsException {
+        long dir = mem.lookup(ROOT, R, Name.of(".strata-verity")).ino();
+        java.util.List<Name> names = new java.util.ArrayList<>();
+        mem.readdir(ROOT, dir, 0, 0, (n, i, t, next) -> n.isDotOrDotDot() || names.add(n));
+        mem.forget(dir, 1);
+        return names.size();
+    }
+
+    @Test
+    void treesOfDeletedFilesAreCollected() throws Exception {
+        byte[] other = new byte[3 * 4096 + 5];
+        new Random(3).nextBytes(other);
+        write(mem, R, Name.of("other.bin"), other);
+        VerityFileSystem v = new VerityFileSystem(mem);
+        Sealer.seal(v, VerityParams.defaults());
+        assertEquals(2, storedTrees(), "files of more than one block store a tree (big.bin, other.bin)");
+        // a deleted verity file and a stray temporary (a crash mid-enable) leave garbage behind
+        mem.unlink(ROOT, R, Name.of("big.bin"));
+        long dir = mem.lookup(ROOT, R, Name.of(".strata-verity")).ino();
+        write(mem, dir, Name.of("tmp-99-1-1"), new byte[10]);
+        mem.forget(dir, 1);
+        assertEquals(3, storedTrees());
+        Sealer.Result r = Sealer.collect(v);
+        assertEquals(2, r.treesRemoved());
+        assertEquals(1, storedTrees());
+        assertArrayEquals(other, read(v, R, "other.bin"), "the tree in use is kept: the file still verifies");
+        assertEquals(0, Sealer.collect(v).treesRemoved());
+        v.close();
+    }
 }
