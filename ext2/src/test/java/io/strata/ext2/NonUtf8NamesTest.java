@@ -186,38 +186,7 @@ class NonUtf8NamesTest {
         return false;
     }
 
-    @Test
-    void nioPathsFromListingsKeepTheirBytes() throws Exception {
-        Path img = kernelImage();
-        try (java.nio.file.FileSystem nio = FileSystems.newFileSystem(img)) {
-            List<Path> oneByte = new ArrayList<>();
-            try (Stream<Path> s = Files.list(nio.getPath("/"))) {
-                s.filter(p -> p.getFileName().toString().equals("\uFFFD")).forEach(oneByte::add);
-            }
-            assertEquals(2, oneByte.size(), "0xE9 and 0xFF are two files, though both print as U+FFFD");
-            Set<String> contents = new HashSet<>();
-            for (Path p : oneByte) {
-                String c = Files.readString(p);
-                contents.add(c);
-                Files.move(p, nio.getPath("/moved-" + c));
-            }
-            assertEquals(Set.of("e9", "ff"), contents);
-            try (Stream<Path> s = Files.walk(nio.getPath("/tree"))) {
-                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
-            }
-            assertEquals("e9", Files.readString(nio.getPath("/moved-e9")));
-        }
-        TestSupport.Result ck = TestSupport.fsck(img);
-        assertEquals(0, ck.code(), ck.out());
-        Ext2FileSystem fs = Ext2FileSystem.open(img, Ext2Options.readOnlyDefaults());
-        try {
-            Set<Name> root = list(fs, FileSystem.ROOT);
-            assertTrue(root.containsAll(List.of(Name.of("moved-e9"), Name.of("moved-ff"))), root.toString());
-            assertFalse(root.contains(TREE) || root.contains(E9) || root.contains(FF), root.toString());
-        } finally {
-            fs.unmount();
-        }
-    }
+    // java.nio over these names: nio/NioSuite.namesAreBytes (every backend)
 
     @Test
     void strataMkfsKeepsHostNameBytes() throws Exception {

@@ -110,7 +110,7 @@ class SessionsTest {
         try {
             m1 = Mounted.serve(fs, cfg);
             m2 = Mounted.serve(fs, cfg);
-            nio = io.strata.ext2.nio.Ext2FileSystemProvider.view(fs);
+            nio = io.strata.nio.StrataNio.open(fs);
             Files.writeString(nio.getPath("/from-nio"), "written through java.nio");
             Files.createDirectories(nio.getPath("/d/e"));
             assertEquals("written through java.nio", Files.readString(m1.path("from-nio")));

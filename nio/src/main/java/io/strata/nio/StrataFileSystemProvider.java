@@ -1,4 +1,4 @@
-package io.strata.ext2.nio;
+package io.strata.nio;
 
 import io.strata.core.Access;
 import io.strata.core.Attr;
@@ -56,53 +56,91 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * java.nio provider for ext2 images (scheme "ext2"). {@code FileSystems.newFileSystem(Path.of("disk.img"))}
- * recognises an image by its superblock magic; env keys: readOnly, cacheBytes, cacheMode. URIs look
- * like {@code ext2:file:///path/disk.img!/path/in/image} (the inner path's bytes percent-encoded).
- * All operations run as root, through the view's own {@link io.strata.core.Session}.
+ * The java.nio provider over any Strata stack (scheme "strata"). Three ways in:
+ * <ul>
+ * <li>{@link StrataNio#open(io.strata.core.FileSystem, io.strata.core.Caller)}: a view of a file
+ * system the caller built (memory, passthrough, ext2, a union, a verity stack ...), which it keeps
+ * owning; the view has a Session of its own;</li>
+ * <li>{@code FileSystems.newFileSystem(URI.create("strata:ext2:/path/disk.img"), env)}, also
+ * {@code strata:dir:/host/dir} (passthrough) and {@code strata:memory:NAME}: the provider opens
+ * the backend and closes it with the view (env: {@code readOnly}, {@code cacheBytes} and
+ * {@code cacheMode} for ext2, {@code uid}/{@code gid}: whose operations they are, default root);</li>
+ * <li>{@code FileSystems.newFileSystem(Path.of("disk.img"))}: an ext2 image, recognised by its
+ * superblock magic.</li>
+ * </ul>
+ * A path's URI is {@code strata:KEY!/path}, the path's bytes percent-encoded.
  */
-public final class Ext2FileSystemProvider extends FileSystemProvider {
-    private final Map<Path, Ext2NioFileSystem> open = new ConcurrentHashMap<>();
+public final class StrataFileSystemProvider extends FileSystemProvider {
+    /** The file systems opened by URI, by key ("ext2:/abs/img", "dir:/abs/dir", "memory:name"). */
+    private final Map<String, StrataFileSystem> open = new ConcurrentHashMap<>();
 
     @Override
     public String getScheme() {
-        return "ext2";
+        return "strata";
     }
 
-    private static Path imageOf(URI uri) {
+    /** The key of a strata: URI: the part before '!', with paths made absolute. */
+    private static String keyOf(URI uri) {
+        if (!"strata".equals(uri.getScheme())) throw new IllegalArgumentException("not a strata: URI: " + uri);
         String s = uri.getSchemeSpecificPart();
         int bang = s.indexOf('!');
         if (bang >= 0) s = s.substring(0, bang);
-        return (s.startsWith("file:") ? Path.of(URI.create(s)) : Path.of(s)).toAbsolutePath().normalize();
+        int colon = s.indexOf(':');
+        if (colon < 0) throw new IllegalArgumentException("expected strata:ext2:IMAGE, strata:dir:DIR or strata:memory:NAME, not " + uri);
+        String kind = s.substring(0, colon), arg = s.substring(colon + 1);
+        return switch (kind) {
+            case "ext2", "dir" -> kind + ":" + Path.of(arg).toAbsolutePath().normalize();
+            case "memory" -> kind + ":" + arg;
+            default -> throw new IllegalArgumentException("unknown backend '" + kind + "' in " + uri + " (ext2, dir or memory)");
+        };
     }
 
     @Override
     public java.nio.file.FileSystem newFileSystem(URI uri, Map<String, ?> env) throws IOException {
-        return newFileSystem(imageOf(uri), env);
+        String key = keyOf(uri);
+        synchronized (open) {
+            if (open.containsKey(key)) throw new FileSystemAlreadyExistsException(key);
+            String arg = key.substring(key.indexOf(':') + 1);
+            io.strata.core.FileSystem fs = switch (key.substring(0, key.indexOf(':'))) {
+                case "ext2" -> Ext2FileSystem.open(Path.of(arg), Ext2Options.fromMap(env));
+                case "dir" -> io.strata.passthrough.PassthroughFileSystem.open(Path.of(arg), io.strata.passthrough.PassthroughOptions.defaults()
+                        .withReadOnly(Boolean.parseBoolean(String.valueOf(env.get("readOnly")))));
+                default -> new io.strata.memory.MemoryFileSystem(io.strata.memory.MemoryOptions.defaults(0, 0));
+            };
+            StrataFileSystem v = new StrataFileSystem(this, key, fs, fs, callerOf(env));
+            open.put(key, v);
+            return v;
+        }
+    }
+
+    private static io.strata.core.Caller callerOf(Map<String, ?> env) {
+        Object uid = env.get("uid"), gid = env.get("gid");
+        if (uid == null && gid == null) return io.strata.core.Caller.ROOT;
+        int u = uid == null ? 0 : Integer.parseInt(String.valueOf(uid)), g = gid == null ? u : Integer.parseInt(String.valueOf(gid));
+        return io.strata.core.Caller.of(u, g);
     }
 
     @Override
     public java.nio.file.FileSystem newFileSystem(Path image, Map<String, ?> env) throws IOException {
         if (!isExt2(image)) throw new UnsupportedOperationException(image + " is not an ext2 image");
-        Path key = image.toAbsolutePath().normalize();
-        synchronized (open) {
-            if (open.containsKey(key)) throw new FileSystemAlreadyExistsException(key.toString());
-            Ext2NioFileSystem fs = new Ext2NioFileSystem(this, key, Ext2FileSystem.open(key, Ext2Options.fromMap(env)));
-            open.put(key, fs);
-            return fs;
-        }
+        return newFileSystem(URI.create("strata:ext2:" + image.toAbsolutePath().normalize().toUri().getRawPath()), env);
     }
 
     private static final java.util.concurrent.atomic.AtomicLong VIEWS = new java.util.concurrent.atomic.AtomicLong();
 
-    /**
-     * A java.nio view of any Strata file system (memory, passthrough, a stack), as root, beside
-     * whatever else serves it (FUSE mounts, other views): it attaches a Session of its own, and
-     * closing the view detaches that session without closing {@code fs}. Names are UTF-8 at this
-     * edge. (The provider lives with ext2 for now; a frontend module of its own is issue 12.)
-     */
-    public static java.nio.file.FileSystem view(io.strata.core.FileSystem fs) {
-        return new Ext2NioFileSystem(new Ext2FileSystemProvider(), Path.of("/strata-view-" + VIEWS.incrementAndGet()), fs);
+    /** See {@link StrataNio#open(io.strata.core.FileSystem, io.strata.core.Caller)}. */
+    static java.nio.file.FileSystem view(io.strata.core.FileSystem fs, io.strata.core.Caller caller) {
+        return new StrataFileSystem(INSTANCE, "view:" + VIEWS.incrementAndGet(), fs, null, caller);
+    }
+
+    /** The provider views belong to (the installed one, if java.nio found ours). */
+    static final StrataFileSystemProvider INSTANCE = installedOrNew();
+
+    private static StrataFileSystemProvider installedOrNew() {
+        for (FileSystemProvider p : FileSystemProvider.installedProviders()) {
+            if (p instanceof StrataFileSystemProvider s) return s;
+        }
+        return new StrataFileSystemProvider();
     }
 
     /** True if the file carries the ext2 superblock magic. */
@@ -116,23 +154,23 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
         }
     }
 
-    void closed(Ext2NioFileSystem fs) {
-        open.remove(fs.image(), fs);
+    void closed(StrataFileSystem fs) {
+        open.remove(fs.key(), fs);
     }
 
     @Override
     public java.nio.file.FileSystem getFileSystem(URI uri) {
-        Ext2NioFileSystem fs = open.get(imageOf(uri));
+        StrataFileSystem fs = open.get(keyOf(uri));
         if (fs == null) throw new FileSystemNotFoundException(uri.toString());
         return fs;
     }
 
     @Override
     public Path getPath(URI uri) {
-        Ext2NioFileSystem fs = (Ext2NioFileSystem) getFileSystem(uri);
+        StrataFileSystem fs = (StrataFileSystem) getFileSystem(uri);
         String s = uri.getRawSchemeSpecificPart();
         int bang = s.indexOf('!');
-        return bang >= 0 ? Ext2Path.ofBytes(fs, percentDecode(s.substring(bang + 1))) : fs.getPath("/");
+        return bang >= 0 ? StrataPath.ofBytes(fs, percentDecode(s.substring(bang + 1))) : fs.getPath("/");
     }
 
     /** %XX escapes to bytes, everything else as its UTF-8 bytes. */
@@ -150,14 +188,19 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
         return out.toByteArray();
     }
 
-    private static Ext2Path p(Path path) {
-        if (!(path instanceof Ext2Path e)) throw new ProviderMismatchException();
+    private static StrataPath p(Path path) {
+        if (!(path instanceof StrataPath e)) throw new ProviderMismatchException();
         e.getFileSystem().checkOpen();
         return e;
     }
 
     private static FileSystem spi(Path path) {
         return p(path).getFileSystem().spi;
+    }
+
+    /** Whose operations these are: the identity the view was opened with. */
+    private static io.strata.core.Caller who(Path path) {
+        return p(path).getFileSystem().caller;
     }
 
     private static boolean follow(LinkOption... options) {
@@ -169,13 +212,18 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
     private record Loc(long parent, Name name) {}
 
     private static Loc loc(Path path) throws IOException {
-        Ext2Path e = (Ext2Path) p(path).toAbsolutePath().normalize();
+        StrataPath e = (StrataPath) p(path).toAbsolutePath().normalize();
         if (e.getNameCount() == 0) throw new IOException("the root has no parent: " + path);
         long parent = e.getFileSystem().resolve(e.getParent(), true);
         return new Loc(parent, e.lastName());
     }
 
     // ---- channels ----
+
+    @Override
+    public FileChannel newFileChannel(Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs) throws IOException {
+        return (FileChannel) newByteChannel(path, options, attrs);
+    }
 
     @Override
     public SeekableByteChannel newByteChannel(Path path, Set<? extends OpenOption> options, FileAttribute<?>... attrs)
@@ -201,22 +249,23 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
             }
             if (existing >= 0) {
                 ino = existing;
-                if (FileType.isDir(fs.getattr(Ext2NioFileSystem.ROOT, ino, -1).attr().mode())) {
+                if (FileType.isDir(fs.getattr(who(path), ino, -1).attr().mode())) {
                     throw new java.nio.file.FileSystemException(path.toString(), null, "is a directory");
                 }
-                o = fs.open(Ext2NioFileSystem.ROOT, ino, flags);
+                o = fs.open(who(path), ino, flags);
             } else {
                 if (!write) throw new java.nio.file.NoSuchFileException(path.toString());
                 Loc l = loc(path);
                 int mode = modeFrom(attrs, 0644);
-                Created c = fs.create(Ext2NioFileSystem.ROOT, l.parent(), l.name(), mode, flags & ~OpenFlags.O_TRUNC, 0);
-                fs.forget(c.entry().ino(), 1);
+                Created c = fs.create(who(path), l.parent(), l.name(), mode, flags & ~OpenFlags.O_TRUNC, 0);
+                p(path).getFileSystem().hold(c.entry().ino());
                 ino = c.entry().ino();
                 o = c.opened();
             }
-            return new Channel(fs, ino, o.fh(), write, append, options.contains(StandardOpenOption.READ) || !write, path);
+            p(path).getFileSystem().spi.retain(ino, 1); // the channel's own reference, given back at close
+            return new StrataFileChannel(fs, who(path), ino, o.fh(), write, append, options.contains(StandardOpenOption.READ) || !write, path);
         } catch (FsException e) {
-            throw Ext2NioFileSystem.io(e, path);
+            throw StrataFileSystem.io(e, path);
         }
     }
 
@@ -238,106 +287,6 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
         return m;
     }
 
-    /** A seekable channel on one SPI file handle. */
-    private static final class Channel implements SeekableByteChannel {
-        private final FileSystem fs;
-        private final long ino, fh;
-        private final boolean write, append, read;
-        private final Path path;
-        private long pos;
-        private boolean open = true;
-
-        Channel(FileSystem fs, long ino, long fh, boolean write, boolean append, boolean read, Path path) {
-            this.fs = fs;
-            this.ino = ino;
-            this.fh = fh;
-            this.write = write;
-            this.append = append;
-            this.read = read;
-            this.path = path;
-        }
-
-        private void check() throws IOException {
-            if (!open) throw new java.nio.channels.ClosedChannelException();
-        }
-
-        @Override
-        public synchronized int read(ByteBuffer dst) throws IOException {
-            check();
-            if (!read) throw new java.nio.channels.NonReadableChannelException();
-            try {
-                int n = fs.read(Ext2NioFileSystem.ROOT, ino, fh, pos, dst);
-                if (n == 0 && dst.hasRemaining()) return -1;
-                pos += n;
-                return n;
-            } catch (FsException e) {
-                throw Ext2NioFileSystem.io(e, path);
-            }
-        }
-
-        @Override
-        public synchronized int write(ByteBuffer src) throws IOException {
-            check();
-            if (!write) throw new NonWritableChannelException();
-            try {
-                if (append) pos = size();
-                int total = 0;
-                while (src.hasRemaining()) {
-                    int n = fs.write(Ext2NioFileSystem.ROOT, ino, fh, pos, src, 0);
-                    pos += n;
-                    total += n;
-                }
-                return total;
-            } catch (FsException e) {
-                throw Ext2NioFileSystem.io(e, path);
-            }
-        }
-
-        @Override public synchronized long position() throws IOException { check(); return pos; }
-
-        @Override
-        public synchronized SeekableByteChannel position(long p) throws IOException {
-            check();
-            if (p < 0) throw new IllegalArgumentException();
-            pos = p;
-            return this;
-        }
-
-        @Override
-        public synchronized long size() throws IOException {
-            check();
-            try {
-                return fs.getattr(Ext2NioFileSystem.ROOT, ino, fh).attr().size();
-            } catch (FsException e) {
-                throw Ext2NioFileSystem.io(e, path);
-            }
-        }
-
-        @Override
-        public synchronized SeekableByteChannel truncate(long size) throws IOException {
-            check();
-            if (!write) throw new NonWritableChannelException();
-            try {
-                if (size < size()) {
-                    fs.setattr(Ext2NioFileSystem.ROOT, ino, new SetAttr(SetAttr.SIZE, 0, 0, 0, size, 0, 0, 0, fh));
-                }
-                if (pos > size) pos = size;
-                return this;
-            } catch (FsException e) {
-                throw Ext2NioFileSystem.io(e, path);
-            }
-        }
-
-        @Override public synchronized boolean isOpen() { return open; }
-
-        @Override
-        public synchronized void close() {
-            if (!open) return;
-            open = false;
-            fs.release(ino, fh, 0);
-        }
-    }
-
     // ---- directories ----
 
     @Override
@@ -346,18 +295,34 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
         long ino = p(dir).getFileSystem().resolve(dir, true);
         List<Path> entries = new ArrayList<>();
         try {
-            if (!FileType.isDir(fs.getattr(Ext2NioFileSystem.ROOT, ino, -1).attr().mode())) {
+            if (!FileType.isDir(fs.getattr(who(dir), ino, -1).attr().mode())) {
                 throw new java.nio.file.NotDirectoryException(dir.toString());
             }
             List<Name> names = new ArrayList<>();
-            fs.readdir(Ext2NioFileSystem.ROOT, ino, 0, 0, (n, i, t, next) -> names.add(n));
+            // as a frontend does: open the directory (some backends keep a listing per handle),
+            // read batches from the last entry's cookie until one adds nothing, release
+            Opened d = fs.opendir(who(dir), ino, OpenFlags.O_RDONLY);
+            try {
+                long[] cookie = {0};
+                int before;
+                do {
+                    before = names.size();
+                    fs.readdir(who(dir), ino, d.fh(), cookie[0], (n, i, t, next) -> {
+                        names.add(n);
+                        cookie[0] = next;
+                        return true;
+                    });
+                } while (names.size() > before);
+            } finally {
+                fs.releasedir(ino, d.fh());
+            }
             for (Name n : names) {
                 if (n.isDotOrDotDot()) continue;
                 Path child = p(dir).child(n);
                 if (filter == null || filter.accept(child)) entries.add(child);
             }
         } catch (FsException e) {
-            throw Ext2NioFileSystem.io(e, dir);
+            throw StrataFileSystem.io(e, dir);
         }
         return new DirectoryStream<>() {
             boolean used;
@@ -378,10 +343,10 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
     public void createDirectory(Path dir, FileAttribute<?>... attrs) throws IOException {
         Loc l = loc(dir);
         try {
-            Entry e = spi(dir).mkdir(Ext2NioFileSystem.ROOT, l.parent(), l.name(), modeFrom(attrs, 0755), 0);
+            Entry e = spi(dir).mkdir(who(dir), l.parent(), l.name(), modeFrom(attrs, 0755), 0);
             spi(dir).forget(e.ino(), 1);
         } catch (FsException e) {
-            throw Ext2NioFileSystem.io(e, dir);
+            throw StrataFileSystem.io(e, dir);
         }
     }
 
@@ -389,12 +354,12 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
     public void createSymbolicLink(Path link, Path target, FileAttribute<?>... attrs) throws IOException {
         Loc l = loc(link);
         try {
-            byte[] t = target instanceof Ext2Path x ? x.toBytes()
+            byte[] t = target instanceof StrataPath x ? x.toBytes()
                     : target.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            Entry e = spi(link).symlink(Ext2NioFileSystem.ROOT, l.parent(), l.name(), t);
+            Entry e = spi(link).symlink(who(link), l.parent(), l.name(), t);
             spi(link).forget(e.ino(), 1);
         } catch (FsException e) {
-            throw Ext2NioFileSystem.io(e, link);
+            throw StrataFileSystem.io(e, link);
         }
     }
 
@@ -403,9 +368,9 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
         long ino = p(existing).getFileSystem().resolve(existing, false);
         Loc l = loc(link);
         try {
-            spi(link).forget(spi(link).link(Ext2NioFileSystem.ROOT, ino, l.parent(), l.name()).ino(), 1);
+            spi(link).forget(spi(link).link(who(link), ino, l.parent(), l.name()).ino(), 1);
         } catch (FsException e) {
-            throw Ext2NioFileSystem.io(e, link);
+            throw StrataFileSystem.io(e, link);
         }
     }
 
@@ -413,10 +378,10 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
     public Path readSymbolicLink(Path link) throws IOException {
         long ino = p(link).getFileSystem().resolve(link, false);
         try {
-            return Ext2Path.ofBytes(p(link).getFileSystem(), spi(link).readlink(Ext2NioFileSystem.ROOT, ino));
+            return StrataPath.ofBytes(p(link).getFileSystem(), spi(link).readlink(who(link), ino));
         } catch (FsException e) {
             if (e.errno() == Errno.EINVAL) throw new java.nio.file.NotLinkException(link.toString());
-            throw Ext2NioFileSystem.io(e, link);
+            throw StrataFileSystem.io(e, link);
         }
     }
 
@@ -425,12 +390,13 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
         Loc l = loc(path);
         FileSystem fs = spi(path);
         try {
-            Entry e = fs.lookup(Ext2NioFileSystem.ROOT, l.parent(), l.name());
+            Entry e = fs.lookup(who(path), l.parent(), l.name());
             fs.forget(e.ino(), 1);
-            if (e.attr().isDirectory()) fs.rmdir(Ext2NioFileSystem.ROOT, l.parent(), l.name());
-            else fs.unlink(Ext2NioFileSystem.ROOT, l.parent(), l.name());
+            if (e.attr().isDirectory()) fs.rmdir(who(path), l.parent(), l.name());
+            else fs.unlink(who(path), l.parent(), l.name());
+            p(path).getFileSystem().drop(e.ino());
         } catch (FsException e) {
-            throw Ext2NioFileSystem.io(e, path);
+            throw StrataFileSystem.io(e, path);
         }
     }
 
@@ -467,17 +433,17 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
         boolean replace = List.of(options).contains(StandardCopyOption.REPLACE_EXISTING);
         Loc s = loc(source), t = loc(target);
         try {
-            spi(source).rename(Ext2NioFileSystem.ROOT, s.parent(), s.name(), t.parent(), t.name(),
+            spi(source).rename(who(source), s.parent(), s.name(), t.parent(), t.name(),
                     replace ? 0 : FileSystem.RENAME_NOREPLACE);
         } catch (FsException e) {
-            throw Ext2NioFileSystem.io(e, e.errno() == Errno.EEXIST ? target : source);
+            throw StrataFileSystem.io(e, e.errno() == Errno.EEXIST ? target : source);
         }
     }
 
     @Override
     public boolean isSameFile(Path a, Path b) throws IOException {
         if (a.equals(b)) return true;
-        if (!(a instanceof Ext2Path) || !(b instanceof Ext2Path) || a.getFileSystem() != b.getFileSystem()) return false;
+        if (!(a instanceof StrataPath) || !(b instanceof StrataPath) || a.getFileSystem() != b.getFileSystem()) return false;
         return p(a).getFileSystem().resolve(a, true) == p(b).getFileSystem().resolve(b, true);
     }
 
@@ -498,9 +464,9 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
         int mask = 0;
         for (AccessMode m : modes) mask |= m == AccessMode.READ ? Access.R : m == AccessMode.WRITE ? Access.W : Access.X;
         try {
-            spi(path).access(Ext2NioFileSystem.ROOT, ino, mask);
+            spi(path).access(who(path), ino, mask);
         } catch (FsException e) {
-            throw Ext2NioFileSystem.io(e, path);
+            throw StrataFileSystem.io(e, path);
         }
     }
 
@@ -533,9 +499,9 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
     private Attr stat(Path path, LinkOption... options) throws IOException {
         long ino = p(path).getFileSystem().resolve(path, follow(options));
         try {
-            return spi(path).getattr(Ext2NioFileSystem.ROOT, ino, -1).attr();
+            return spi(path).getattr(who(path), ino, -1).attr();
         } catch (FsException e) {
-            throw Ext2NioFileSystem.io(e, path);
+            throw StrataFileSystem.io(e, path);
         }
     }
 
@@ -616,9 +582,9 @@ public final class Ext2FileSystemProvider extends FileSystemProvider {
         private void set(SetAttr s) throws IOException {
             long ino = p(path).getFileSystem().resolve(path, follow(options));
             try {
-                spi(path).setattr(Ext2NioFileSystem.ROOT, ino, s);
+                spi(path).setattr(who(path), ino, s);
             } catch (FsException e) {
-                throw Ext2NioFileSystem.io(e, path);
+                throw StrataFileSystem.io(e, path);
             }
         }
 

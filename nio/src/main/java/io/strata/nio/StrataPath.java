@@ -1,4 +1,4 @@
-package io.strata.ext2.nio;
+package io.strata.nio;
 
 import io.strata.core.FsException;
 import io.strata.core.Name;
@@ -17,23 +17,23 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A path inside an ext2 image: '/'-separated names, absolute or relative (to the root). Like the
+ * A path inside a Strata file system: '/'-separated names, absolute or relative (to the root). Like the
  * JDK's Unix paths it holds bytes: each component is a {@link Name}. Strings given to
  * {@code getPath} are encoded as UTF-8 and {@link #toString()} decodes as UTF-8 (a name that is not
  * valid UTF-8 shows U+FFFD there), but a path obtained from a directory listing keeps the exact
  * bytes, so it can be opened, renamed and deleted whatever its name.
  */
-final class Ext2Path implements Path {
-    private final Ext2NioFileSystem fs;
+final class StrataPath implements Path {
+    private final StrataFileSystem fs;
     private final boolean absolute;
     private final List<Name> names;
 
     /** A path typed as a String (UTF-8); InvalidPathException if a component cannot be a name (NUL). */
-    Ext2Path(Ext2NioFileSystem fs, String path) {
+    StrataPath(StrataFileSystem fs, String path) {
         this(fs, path.startsWith("/"), split(path));
     }
 
-    Ext2Path(Ext2NioFileSystem fs, boolean absolute, List<Name> names) {
+    StrataPath(StrataFileSystem fs, boolean absolute, List<Name> names) {
         this.fs = fs;
         this.absolute = absolute;
         this.names = List.copyOf(names);
@@ -53,7 +53,7 @@ final class Ext2Path implements Path {
     }
 
     /** A path from raw bytes (a symlink target, a URI's path). */
-    static Ext2Path ofBytes(Ext2NioFileSystem fs, byte[] b) {
+    static StrataPath ofBytes(StrataFileSystem fs, byte[] b) {
         List<Name> out = new ArrayList<>();
         int start = 0;
         for (int i = 0; i <= b.length; i++) {
@@ -68,7 +68,7 @@ final class Ext2Path implements Path {
                 start = i + 1;
             }
         }
-        return new Ext2Path(fs, b.length > 0 && b[0] == '/', out);
+        return new StrataPath(fs, b.length > 0 && b[0] == '/', out);
     }
 
     /** The path as bytes ('/'-joined names, a leading '/' if absolute). */
@@ -87,20 +87,20 @@ final class Ext2Path implements Path {
     }
 
     /** This directory's child {@code n} (a name from a listing, kept as bytes). */
-    Ext2Path child(Name n) {
+    StrataPath child(Name n) {
         List<Name> all = new ArrayList<>(names);
         all.add(n);
-        return new Ext2Path(fs, absolute, all);
+        return new StrataPath(fs, absolute, all);
     }
 
-    private static Ext2Path check(Path p) {
-        if (!(p instanceof Ext2Path e)) throw new ProviderMismatchException();
+    private static StrataPath check(Path p) {
+        if (!(p instanceof StrataPath e)) throw new ProviderMismatchException();
         return e;
     }
 
-    @Override public Ext2NioFileSystem getFileSystem() { return fs; }
+    @Override public StrataFileSystem getFileSystem() { return fs; }
     @Override public boolean isAbsolute() { return absolute; }
-    @Override public Path getRoot() { return absolute ? new Ext2Path(fs, true, List.of()) : null; }
+    @Override public Path getRoot() { return absolute ? new StrataPath(fs, true, List.of()) : null; }
 
     /** The last name, or null for the root. */
     Name lastName() {
@@ -109,37 +109,37 @@ final class Ext2Path implements Path {
 
     @Override
     public Path getFileName() {
-        return names.isEmpty() ? null : new Ext2Path(fs, false, List.of(lastName()));
+        return names.isEmpty() ? null : new StrataPath(fs, false, List.of(lastName()));
     }
 
     @Override
     public Path getParent() {
         if (names.isEmpty()) return null;
         if (names.size() == 1 && !absolute) return null;
-        return new Ext2Path(fs, absolute, names.subList(0, names.size() - 1));
+        return new StrataPath(fs, absolute, names.subList(0, names.size() - 1));
     }
 
     @Override public int getNameCount() { return names.size(); }
 
     @Override
     public Path getName(int index) {
-        return new Ext2Path(fs, false, List.of(names.get(index)));
+        return new StrataPath(fs, false, List.of(names.get(index)));
     }
 
     @Override
     public Path subpath(int begin, int end) {
-        return new Ext2Path(fs, false, names.subList(begin, end));
+        return new StrataPath(fs, false, names.subList(begin, end));
     }
 
     @Override
     public boolean startsWith(Path other) {
-        Ext2Path o = check(other);
+        StrataPath o = check(other);
         return o.absolute == absolute && o.names.size() <= names.size() && names.subList(0, o.names.size()).equals(o.names);
     }
 
     @Override
     public boolean endsWith(Path other) {
-        Ext2Path o = check(other);
+        StrataPath o = check(other);
         if (o.absolute) return equals(o);
         int n = names.size(), m = o.names.size();
         return m <= n && names.subList(n - m, n).equals(o.names);
@@ -155,40 +155,40 @@ final class Ext2Path implements Path {
             else if (up && absolute) continue;
             else out.add(s);
         }
-        return new Ext2Path(fs, absolute, out);
+        return new StrataPath(fs, absolute, out);
     }
 
     @Override
     public Path resolve(Path other) {
-        Ext2Path o = check(other);
+        StrataPath o = check(other);
         if (o.absolute) return o;
         List<Name> all = new ArrayList<>(names);
         all.addAll(o.names);
-        return new Ext2Path(fs, absolute, all);
+        return new StrataPath(fs, absolute, all);
     }
 
     @Override
     public Path resolve(String other) {
-        return resolve(new Ext2Path(fs, other));
+        return resolve(new StrataPath(fs, other));
     }
 
     @Override
     public Path relativize(Path other) {
-        Ext2Path o = check(other);
+        StrataPath o = check(other);
         if (o.absolute != absolute) throw new IllegalArgumentException("one path is absolute, the other not");
         int common = 0;
         while (common < names.size() && common < o.names.size() && names.get(common).equals(o.names.get(common))) common++;
         List<Name> out = new ArrayList<>();
         for (int i = common; i < names.size(); i++) out.add(Name.DOTDOT);
         out.addAll(o.names.subList(common, o.names.size()));
-        return new Ext2Path(fs, false, out);
+        return new StrataPath(fs, false, out);
     }
 
-    /** {@code ext2:<image URI>!<path>}, the path's bytes percent-encoded outside unreserved ASCII. */
+    /** {@code strata:KEY!<path>}, the path's bytes percent-encoded outside unreserved ASCII. */
     @Override
     public URI toUri() {
         StringBuilder sb = new StringBuilder();
-        for (byte x : ((Ext2Path) toAbsolutePath()).toBytes()) {
+        for (byte x : ((StrataPath) toAbsolutePath()).toBytes()) {
             int c = x & 0xff;
             if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "/-._~".indexOf(c) >= 0) {
                 sb.append((char) c);
@@ -196,12 +196,12 @@ final class Ext2Path implements Path {
                 sb.append('%').append(String.format("%02X", c));
             }
         }
-        return URI.create("ext2:" + fs.image().toUri() + "!" + sb);
+        return URI.create("strata:" + fs.key().replace("%", "%25").replace(" ", "%20") + "!" + sb);
     }
 
     @Override
     public Path toAbsolutePath() {
-        return absolute ? this : new Ext2Path(fs, true, names);
+        return absolute ? this : new StrataPath(fs, true, names);
     }
 
     @Override
@@ -217,7 +217,7 @@ final class Ext2Path implements Path {
     /** Absolute paths first, then component by component in byte order. */
     @Override
     public int compareTo(Path other) {
-        Ext2Path o = check(other);
+        StrataPath o = check(other);
         if (absolute != o.absolute) return absolute ? -1 : 1;
         for (int i = 0; i < Math.min(names.size(), o.names.size()); i++) {
             int c = names.get(i).compareTo(o.names.get(i));
@@ -228,7 +228,7 @@ final class Ext2Path implements Path {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Ext2Path p && p.fs == fs && p.absolute == absolute && p.names.equals(names);
+        return o instanceof StrataPath p && p.fs == fs && p.absolute == absolute && p.names.equals(names);
     }
 
     @Override
