@@ -6,11 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.strata.fuse.Mounter;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -95,50 +93,10 @@ class SealedLayerTest {
 
     /** nginx with sendfile: the intact file is served whole, the tampered one never completely. */
     private static void nginxRefusesTheTamperedFile(Path root) throws Exception {
-        Path prefix = Files.createTempDirectory(Path.of("/tmp"), "strata-it-nginx");
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        Files.writeString(prefix.resolve("nginx.conf"), """
-                daemon off;
-                master_process off;
-                worker_processes 1;
-                pid %1$s/nginx.pid;
-                error_log %1$s/error.log;
-                events { worker_connections 64; }
-                http {
-                  access_log off;
-                  sendfile on;
-                  open_file_cache off;
-                  client_body_temp_path %1$s/body;
-                  proxy_temp_path %1$s/proxy;
-                  fastcgi_temp_path %1$s/fastcgi;
-                  uwsgi_temp_path %1$s/uwsgi;
-                  scgi_temp_path %1$s/scgi;
-                  server { listen 127.0.0.1:%2$d; root %3$s; location / { } }
-                }
-                """.formatted(prefix, port, root));
-        Process nginx = new ProcessBuilder("nginx", "-c", prefix.resolve("nginx.conf").toString(), "-p", prefix.toString())
-                .redirectErrorStream(true).redirectOutput(prefix.resolve("out.log").toFile()).start();
-        try {
-            for (int i = 0; i < 200; i++) {
-                try (var s = new java.net.Socket("127.0.0.1", port)) {
-                    break;
-                } catch (java.io.IOException notYet) {
-                    if (!nginx.isAlive()) throw new java.io.IOException("nginx exited: " + Files.readString(prefix.resolve("out.log")));
-                    Thread.sleep(25);
-                }
-            }
-            String base = "http://127.0.0.1:" + port;
-            assertEquals("hello", Sh.ok("curl -sf --max-time 20 " + base + "/sub/hello.txt").trim());
-            Sh bad = Sh.run("curl -s --max-time 20 -o /dev/null -w '%{size_download}' " + base + "/data.bin");
+        try (Nginx nginx = Nginx.serve(root)) {
+            assertEquals("hello", Sh.ok("curl -sf --max-time 20 " + nginx.url("/sub/hello.txt")).trim());
+            Sh bad = Sh.run("curl -s --max-time 20 -o /dev/null -w '%{size_download}' " + nginx.url("/data.bin"));
             assertTrue(bad.code() != 0 || !bad.out().trim().equals("20000"), "the tampered file is never served whole: " + bad.out());
-        } finally {
-            nginx.destroy();
-            nginx.waitFor(10, TimeUnit.SECONDS);
-            nginx.destroyForcibly();
-            Sh.rm(prefix);
         }
     }
 

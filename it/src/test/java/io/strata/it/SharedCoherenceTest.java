@@ -68,46 +68,10 @@ class SharedCoherenceTest {
     @Test
     void nginxWithSendfileServesNewBytes() throws Exception {
         Path src = Files.createTempDirectory(Path.of("/tmp"), "strata-it-src");
-        Path prefix = Files.createTempDirectory(Path.of("/tmp"), "strata-it-nginx");
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        try (Mounted m = mountShared(src)) {
-            Files.writeString(prefix.resolve("nginx.conf"), """
-                    daemon off;
-                    master_process off;
-                    worker_processes 1;
-                    pid %1$s/nginx.pid;
-                    error_log %1$s/error.log;
-                    events { worker_connections 64; }
-                    http {
-                      access_log off;
-                      sendfile on;
-                      tcp_nopush on;
-                      open_file_cache off;
-                      client_body_temp_path %1$s/body;
-                      proxy_temp_path %1$s/proxy;
-                      fastcgi_temp_path %1$s/fastcgi;
-                      uwsgi_temp_path %1$s/uwsgi;
-                      scgi_temp_path %1$s/scgi;
-                      server { listen 127.0.0.1:%2$d; root %3$s; location / { } }
-                    }
-                    """.formatted(prefix, port, m.dir));
-            Process nginx = new ProcessBuilder("nginx", "-c", prefix.resolve("nginx.conf").toString(), "-p", prefix.toString())
-                    .redirectErrorStream(true).redirectOutput(prefix.resolve("out.log").toFile()).start();
-            try {
-                waitForPort(port, nginx, prefix);
-                String url = "http://127.0.0.1:" + port + "/page.html";
-                runScenario(src.resolve("page.html"), m.path("page.html"), f -> Sh.ok("curl -sf " + url));
-                assertTrue(Files.readString(prefix.resolve("nginx.conf")).contains("sendfile on"));
-            } finally {
-                nginx.destroy();
-                nginx.waitFor(10, TimeUnit.SECONDS);
-                nginx.destroyForcibly();
-            }
-        } finally {
-            Sh.run("rm -rf " + q(prefix));
+        try (Mounted m = mountShared(src); Nginx nginx = Nginx.serve(m.dir)) {
+            String url = nginx.url("/page.html");
+            runScenario(src.resolve("page.html"), m.path("page.html"), f -> Sh.ok("curl -sf " + url));
+            assertTrue(nginx.sendfileOn());
         }
     }
 
@@ -168,15 +132,4 @@ class SharedCoherenceTest {
         }
     }
 
-    private static void waitForPort(int port, Process p, Path prefix) throws Exception {
-        for (int i = 0; i < 200; i++) {
-            try (var s = new java.net.Socket("127.0.0.1", port)) {
-                return;
-            } catch (IOException notYet) {
-                if (!p.isAlive()) throw new IOException("nginx exited: " + Files.readString(prefix.resolve("out.log")));
-                Thread.sleep(25);
-            }
-        }
-        throw new IOException("nginx did not listen on " + port);
-    }
 }

@@ -298,26 +298,8 @@ public final class StrataFileSystemProvider extends FileSystemProvider {
             if (!FileType.isDir(fs.getattr(who(dir), ino, -1).attr().mode())) {
                 throw new java.nio.file.NotDirectoryException(dir.toString());
             }
-            List<Name> names = new ArrayList<>();
-            // as a frontend does: open the directory (some backends keep a listing per handle),
-            // read batches from the last entry's cookie until one adds nothing, release
-            Opened d = fs.opendir(who(dir), ino, OpenFlags.O_RDONLY);
-            try {
-                long[] cookie = {0};
-                int before;
-                do {
-                    before = names.size();
-                    fs.readdir(who(dir), ino, d.fh(), cookie[0], (n, i, t, next) -> {
-                        names.add(n);
-                        cookie[0] = next;
-                        return true;
-                    });
-                } while (names.size() > before);
-            } finally {
-                fs.releasedir(ino, d.fh());
-            }
+            List<Name> names = io.strata.core.DirNames.read(fs, who(dir), ino);
             for (Name n : names) {
-                if (n.isDotOrDotDot()) continue;
                 Path child = p(dir).child(n);
                 if (filter == null || filter.accept(child)) entries.add(child);
             }

@@ -51,22 +51,7 @@ public final class Sealer {
 
     private static void walk(VerityFileSystem fs, long dir, byte[] path, VerityParams params, Manifest.Builder b, int[] counts,
                              List<VerityDescriptor> inUse) throws FsException {
-        List<Name> names = new ArrayList<>();
-        Opened d = fs.opendir(Caller.ROOT, dir, OpenFlags.O_RDONLY);
-        try {
-            long[] cookie = {0};
-            int before;
-            do {
-                before = names.size();
-                fs.readdir(Caller.ROOT, dir, d.fh(), cookie[0], (name, ino, type, next) -> {
-                    if (!name.isDotOrDotDot()) names.add(name);
-                    cookie[0] = next;
-                    return true;
-                });
-            } while (names.size() > before);
-        } finally {
-            fs.releasedir(dir, d.fh());
-        }
+        List<Name> names = io.strata.core.DirNames.read(fs, Caller.ROOT, dir);
         for (Name n : names) {
             byte[] child = join(path, n);
             Entry e = fs.lookup(Caller.ROOT, dir, n);

@@ -211,22 +211,7 @@ final class VerityStore {
             throw e;
         }
         try {
-            java.util.List<Name> names = new java.util.ArrayList<>();
-            Opened d = lower.opendir(ROOT, dir, OpenFlags.O_RDONLY);
-            try {
-                long[] cookie = {0};
-                int before;
-                do {
-                    before = names.size();
-                    lower.readdir(ROOT, dir, d.fh(), cookie[0], (name, child, type, next) -> {
-                        if (!name.isDotOrDotDot()) names.add(name);
-                        cookie[0] = next;
-                        return true;
-                    });
-                } while (names.size() > before);
-            } finally {
-                lower.releasedir(dir, d.fh());
-            }
+            java.util.List<Name> names = io.strata.core.DirNames.read(lower, ROOT, dir);
             int removed = 0;
             for (Name n : names) {
                 if (keep.contains(n)) continue;
