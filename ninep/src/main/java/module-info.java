@@ -3,4 +3,5 @@ module io.strata.ninep {
     requires transitive io.strata.core;
     exports io.strata.ninep;
     exports io.strata.ninep.wire;
+    exports io.strata.ninep.client;
 }
