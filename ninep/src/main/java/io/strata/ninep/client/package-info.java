@@ -1,5 +1,6 @@
 /**
- * The 9P2000.L client backend (issue 9): so far only its options ({@link NinepClientOptions}) and
- * RPC accounting ({@link RpcStats}); the connection and the FileSystem over it are not written yet.
+ * The 9P2000.L client backend (issue 9). So far: options ({@link NinepClientOptions}), RPC
+ * accounting ({@link RpcStats}) and the pipelined connection ({@link RpcChannel}); the
+ * FileSystem over it is not written yet.
  */
 package io.strata.ninep.client;
