@@ -28,20 +28,9 @@ final class Daemon {
 
     static int start(String[] args, Path mnt, Path log, PrintStream out, PrintStream err) {
         try {
-            if (log == null) log = RuntimeDir.forThisProcess().choose().resolve(logName(mnt));
-            try {
-                LogFile.create(log, io.strata.sys.Libc.getuid());
-            } catch (LogFile.UnsafeLogException e) {
-                err.println("strata: " + e.getMessage());
-                return 1;
-            }
-            List<String> cmd = new ArrayList<>();
-            cmd.add("setsid");
-            cmd.add(ProcessHandle.current().info().command().orElse("java"));
-            cmd.addAll(relaunch());
-            cmd.add("mount");
-            for (String a : args) cmd.add(a);
-            cmd.add("-f");
+            log = createLog(log, logName(mnt), err);
+            if (log == null) return 1;
+            List<String> cmd = foregroundCommand(java.util.Arrays.asList(args));
             ProcessBuilder pb = new ProcessBuilder(cmd);
             pb.environment().put("STRATA_LOG_FILE", log.toString()); // for strata list
             Process p = pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
@@ -74,6 +63,33 @@ final class Daemon {
             Thread.currentThread().interrupt();
             return 1;
         }
+    }
+
+    /**
+     * Creates the daemon's log ({@code log}, or {@code defaultName} in the private runtime dir)
+     * safely; null (after saying why) if it cannot be made safely.
+     */
+    static Path createLog(Path log, String defaultName, PrintStream err) throws IOException {
+        Path l = log != null ? log : RuntimeDir.forThisProcess().choose().resolve(defaultName);
+        try {
+            LogFile.create(l, io.strata.sys.Libc.getuid());
+            return l;
+        } catch (LogFile.UnsafeLogException e) {
+            err.println("strata: " + e.getMessage());
+            return null;
+        }
+    }
+
+    /** The daemon's command: this program again, in a new session, as `mount ARGS -f`. */
+    static List<String> foregroundCommand(List<String> mountArgs) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add("setsid");
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.addAll(relaunch());
+        cmd.add("mount");
+        cmd.addAll(mountArgs);
+        cmd.add("-f");
+        return cmd;
     }
 
     /**

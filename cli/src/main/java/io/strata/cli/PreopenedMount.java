@@ -31,20 +31,11 @@ final class PreopenedMount {
         int[] pair = null;
         int logFd = -1, nullFd = -1;
         try {
-            if (log == null) log = RuntimeDir.forThisProcess().choose().resolve("preopened-" + ProcessHandle.current().pid() + ".log");
-            try {
-                LogFile.create(log, Libc.getuid());
-            } catch (LogFile.UnsafeLogException e) {
-                err.println("strata: " + e.getMessage());
-                return 1;
-            }
-            List<String> cmd = new ArrayList<>();
-            cmd.add("setsid");
-            cmd.add(ProcessHandle.current().info().command().orElse("java"));
-            cmd.addAll(Daemon.relaunch());
-            cmd.add("mount");
-            for (String a : args) cmd.add(a.equals(mnt.toString()) ? "/dev/fd/" + CHILD_FUSE_FD : a);
-            cmd.add("-f");
+            log = Daemon.createLog(log, "preopened-" + ProcessHandle.current().pid() + ".log", err);
+            if (log == null) return 1;
+            List<String> mountArgs = new ArrayList<>();
+            for (String a : args) mountArgs.add(a.equals(mnt.toString()) ? "/dev/fd/" + CHILD_FUSE_FD : a);
+            List<String> cmd = Daemon.foregroundCommand(mountArgs);
             cmd.add("--ready-fd");
             cmd.add(Integer.toString(CHILD_READY_FD));
             List<String> env = new ArrayList<>();

@@ -32,29 +32,17 @@ public final class Spawn {
      * {@code childFd}, and waits for it. Returns the exit status (or 128+signal).
      */
     public static int runWithFd(String[] argv, String[] env, int fd, int childFd) throws SysException {
+        int pid = start(argv, env, new int[] {fd}, new int[] {childFd});
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment fa = a.allocate(256, 16);
-            int rc = (int) FA_INIT.invokeExact(fa);
-            if (rc != 0) throw new SysException("posix_spawn_file_actions_init", rc);
-            try {
-                rc = (int) FA_DUP2.invokeExact(fa, fd, childFd);
-                if (rc != 0) throw new SysException("posix_spawn_file_actions_adddup2", rc);
-                MemorySegment pid = a.allocate(JAVA_INT);
-                rc = (int) SPAWNP.invokeExact(pid, a.allocateFrom(argv[0]), fa, MemorySegment.NULL,
-                        strings(a, argv), strings(a, env));
-                if (rc != 0) throw new SysException("posix_spawnp", argv[0], rc);
-                MemorySegment status = a.allocate(JAVA_INT);
-                MemorySegment st = Native.state();
-                int r;
-                do {
-                    r = (int) WAITPID.invokeExact(st, pid.get(JAVA_INT, 0), status, 0);
-                } while (r == -1 && Native.errno(st) == Errno.EINTR);
-                Libc.check("waitpid", r, st);
-                int s = status.get(JAVA_INT, 0);
-                return (s & 0x7f) == 0 ? (s >> 8) & 0xff : 128 + (s & 0x7f);
-            } finally {
-                int ignored = (int) FA_DESTROY.invokeExact(fa);
-            }
+            MemorySegment status = a.allocate(JAVA_INT);
+            MemorySegment st = Native.state();
+            int r;
+            do {
+                r = (int) WAITPID.invokeExact(st, pid, status, 0);
+            } while (r == -1 && Native.errno(st) == Errno.EINTR);
+            Libc.check("waitpid", r, st);
+            int s = status.get(JAVA_INT, 0);
+            return (s & 0x7f) == 0 ? (s >> 8) & 0xff : 128 + (s & 0x7f);
         } catch (SysException e) {
             throw e;
         } catch (Throwable t) {
