@@ -83,6 +83,7 @@ final class BufferCache {
                 synchronized (b) {
                     java.util.Arrays.fill(b.data, (byte) 0);
                 }
+                b.dirChecked = false;
             }
             b.pins++;
             b.dirty = true;
@@ -186,6 +187,8 @@ final class BufferCache {
         private final ByteBuffer le;
         int pins; // guarded by the cache monitor
         volatile boolean dirty;
+        /** Validated as a directory block ({@link DirBlock#validate}); cleared when the block is re-zeroed. */
+        volatile boolean dirChecked;
 
         Buffer(long blk, byte[] data) {
             this.blk = blk;

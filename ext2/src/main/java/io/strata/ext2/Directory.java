@@ -3,28 +3,32 @@ package io.strata.ext2;
 import io.strata.core.FileType;
 import io.strata.core.FsException;
 import io.strata.core.Name;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
- * Linear directories (ext2's dir.c): records of inode u32, rec_len u16, name_len u8, file_type u8,
- * name, 4-byte aligned, never crossing a block, the last record of a block reaching its end; inode
- * 0 is a free slot. htree directories are read the same way (their index blocks look like empty
- * records); any modification clears EXT2_INDEX_FL, as the kernel's ext2 does, so the stale index is
- * never trusted (e2fsck -D can rebuild it).
+ * Directories: records of inode u32, rec_len u16, name_len u8, file_type u8, name, 4-byte aligned,
+ * never crossing a block, the last record of a block reaching its end; inode 0 is a free slot.
  *
- * <p>Every block is validated before use: rec_len >= 12, multiple of 4, not crossing the block,
- * name_len + 8 <= rec_len, inode number in range; violations are EIO naming the directory and block.
+ * <p>Two shapes. <b>Linear</b> directories (ext2's dir.c) are scanned block by block.
+ * <b>Indexed</b> directories (EXT2_INDEX_FL on an image with dir_index) keep an htree on top of the
+ * same leaf blocks and go through {@link HTree}: lookups and inserts visit one leaf, readdir runs in
+ * hash order. A linear directory whose single block fills up is indexed on the spot (as ext3/ext4
+ * do) when the image has dir_index; a linear directory of several blocks stays linear. On an image
+ * without dir_index an index flag is not trusted: the directory is used linearly and the flag
+ * cleared on change, as the kernel's ext2 does.
  *
- * <p>Names are bytes, never decoded: lookups compare the record's bytes with the {@link Name}'s
- * ({@link Name#equalsBytes}), listings hand out Names made from the record's bytes.
+ * <p>Blocks are validated once, when first used after entering the buffer cache (rec_len >= 12,
+ * multiple of 4, not crossing the block, name_len + 8 <= rec_len, inode in range); violations are
+ * EIO naming the directory and block. Scans read the cached array in place.
  *
- * <p>Readdir cookies are byte offsets in the directory (like ext2's f_pos). A cookie that no longer
- * falls on a record boundary (a record was merged away) resumes at the next record after it.
+ * <p>Names are bytes, never decoded.
  *
- * <p>Callers hold the namespace lock (shared to read, exclusive to modify) and the directory inode's
- * lock as appropriate.
+ * <p>Readdir cookies: linear directories use byte offsets (like ext2's f_pos; a cookie that no
+ * longer falls on a record boundary resumes at the next record). Indexed directories use hash
+ * positions ({@link HTree#position}) with 1 and 2 for "." and "..", so a listing survives leaf
+ * splits.
+ *
+ * <p>Locking: callers hold the directory inode's lock, shared to read, exclusive to change.
  */
 final class Directory {
     static final int FT_UNKNOWN = 0, FT_REG = 1, FT_DIR = 2, FT_CHR = 3, FT_BLK = 4, FT_FIFO = 5, FT_SOCK = 6,
@@ -56,11 +60,13 @@ final class Directory {
         boolean visit(DirEntry e) throws FsException;
     }
 
-    private final Superblock sb;
-    private final BufferCache cache;
-    private final BlockMap map;
-    private final int bs;
-    private final boolean filetype;
+    final Superblock sb;
+    final BufferCache cache;
+    final BlockMap map;
+    final int bs;
+    final boolean filetype;
+    final boolean dirIndex;
+    private final HTree htree;
 
     Directory(Superblock sb, BufferCache cache, BlockMap map) {
         this.sb = sb;
@@ -68,6 +74,8 @@ final class Directory {
         this.map = map;
         this.bs = sb.blockSize();
         this.filetype = sb.hasIncompat(Features.INCOMPAT_FILETYPE);
+        this.dirIndex = sb.hasCompat(Features.COMPAT_DIR_INDEX);
+        this.htree = new HTree(this);
     }
 
     static int ftypeOfMode(int mode) {
@@ -97,132 +105,150 @@ final class Directory {
     }
 
     static int recLen(int nameLen) {
-        return (8 + nameLen + 3) & ~3;
+        return DirBlock.need(nameLen);
     }
 
-    private long blockOf(Ext2Inode dir, long lblk) throws FsException {
+    /** True if lookups and inserts go through the htree. */
+    boolean indexed(Ext2Inode dir) {
+        return dirIndex && (dir.flags & Ext2Inode.EXT2_INDEX_FL) != 0;
+    }
+
+    // ---- blocks ----
+
+    long blockOf(Ext2Inode dir, long lblk) throws FsException {
         BlockMap.Mapping m = map.map(dir, lblk, 1, false, false);
         if (m.hole()) throw Corrupt.eio("directory inode " + dir.number + ": hole at block " + lblk);
         return m.pblk();
     }
 
-    private byte[] readBlock(long pblk) throws FsException {
-        try (BufferCache.Buffer b = cache.get(pblk)) {
-            return b.copy();
+    /** A directory block, pinned, validated on its first use since it entered the cache. */
+    BufferCache.Buffer block(Ext2Inode dir, long pblk) throws FsException {
+        BufferCache.Buffer b = cache.get(pblk);
+        if (!b.dirChecked) {
+            try {
+                DirBlock.validate(b.array(), bs, sb.inodesCount(), dir.number, pblk);
+            } catch (FsException e) {
+                b.close();
+                throw e;
+            }
+            b.dirChecked = true;
         }
+        return b;
     }
 
-    private void checkRecord(Ext2Inode dir, long pblk, ByteBuffer le, int off) throws FsException {
-        int recLen = le.getShort(off + 4) & 0xffff;
-        int nameLen = le.get(off + 6) & 0xff;
-        int ino = le.getInt(off);
-        String where = "directory inode " + dir.number + ", block " + pblk + ", offset " + off;
-        if (recLen < 12 || (recLen & 3) != 0) throw Corrupt.eio(where + ": bad rec_len " + recLen);
-        if (off + recLen > bs) throw Corrupt.eio(where + ": record crosses block end");
-        if (nameLen + 8 > recLen) throw Corrupt.eio(where + ": name_len " + nameLen + " > rec_len");
-        if (ino != 0 && (ino & 0xffffffffL) > sb.inodesCount()) {
-            throw Corrupt.eio(where + ": inode number " + (ino & 0xffffffffL) + " out of range");
-        }
+    /** Appends a zeroed block at the end of the directory; returns it pinned and its logical number. */
+    BufferCache.Buffer appendBlock(Ext2Inode dir, boolean useReserved, long[] lblkOut) throws FsException {
+        long lblk = blocks(dir);
+        BlockMap.Mapping m = map.map(dir, lblk, 1, true, useReserved);
+        BufferCache.Buffer b = cache.getZeroed(m.pblk());
+        b.dirChecked = true; // its content is written by the caller, always as valid records
+        dir.size += bs;
+        lblkOut[0] = lblk;
+        return b;
     }
 
-    private int blocks(Ext2Inode dir) throws FsException {
+    int blocks(Ext2Inode dir) throws FsException {
         if (dir.size % bs != 0) throw Corrupt.eio("directory inode " + dir.number + ": size " + dir.size + " not block aligned");
         return (int) (dir.size / bs);
     }
 
-    /** Visits live records from {@code cookie} (a byte offset); stops when the visitor returns false. */
-    void list(Ext2Inode dir, long cookie, Visitor v) throws FsException {
-        int nblocks = blocks(dir);
-        for (long lblk = cookie / bs; lblk < nblocks; lblk++) {
-            long pblk = blockOf(dir, lblk);
-            byte[] data = readBlock(pblk);
-            ByteBuffer le = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
-            int off = 0;
+    /** The slot of {@code name} within one block, or null. */
+    Slot findInBlock(Ext2Inode dir, long pblk, byte[] name) throws FsException {
+        try (BufferCache.Buffer b = block(dir, pblk)) {
+            byte[] d = b.array();
+            int off = 0, prev = -1;
             while (off < bs) {
-                checkRecord(dir, pblk, le, off);
-                int recLen = le.getShort(off + 4) & 0xffff;
-                int ino = le.getInt(off);
-                long abs = lblk * bs + off;
-                if (ino != 0 && abs >= cookie) {
-                    int nameLen = le.get(off + 6) & 0xff;
-                    int ft = filetype ? le.get(off + 7) & 0xff : FT_UNKNOWN;
-                    byte[] name = Arrays.copyOfRange(data, off + 8, off + 8 + nameLen);
-                    if (!v.visit(new DirEntry(abs, ino, ft, name, abs + recLen))) return;
+                int recLen = DirBlock.recLen(d, off);
+                int ino = DirBlock.ino(d, off);
+                if (ino != 0 && DirBlock.nameIs(d, off, name)) {
+                    return new Slot(pblk, off, prev, ino, filetype ? DirBlock.ftype(d, off) : FT_UNKNOWN, recLen);
                 }
+                prev = off;
                 off += recLen;
+            }
+            return null;
+        }
+    }
+
+    DirEntry entryAt(byte[] d, int off, long pos, long next) {
+        int nameLen = DirBlock.nameLen(d, off);
+        return new DirEntry(pos, DirBlock.ino(d, off), filetype ? DirBlock.ftype(d, off) : FT_UNKNOWN,
+                Arrays.copyOfRange(d, off + 8, off + 8 + nameLen), next);
+    }
+
+    // ---- operations ----
+
+    /** Visits live records from {@code cookie}; stops when the visitor returns false. */
+    void list(Ext2Inode dir, long cookie, Visitor v) throws FsException {
+        if (indexed(dir)) htree.list(dir, cookie, v);
+        else listLinear(dir, cookie, v);
+    }
+
+    /** Every live record in block order (index blocks read as empty records). */
+    void listLinear(Ext2Inode dir, long cookie, Visitor v) throws FsException {
+        int nblocks = blocks(dir);
+        for (long lblk = Math.max(0, cookie) / bs; lblk < nblocks; lblk++) {
+            long pblk = blockOf(dir, lblk);
+            try (BufferCache.Buffer b = block(dir, pblk)) {
+                byte[] d = b.array();
+                int off = 0;
+                while (off < bs) {
+                    int recLen = DirBlock.recLen(d, off);
+                    long abs = lblk * bs + off;
+                    if (DirBlock.ino(d, off) != 0 && abs >= cookie) {
+                        if (!v.visit(entryAt(d, off, abs, abs + recLen))) return;
+                    }
+                    off += recLen;
+                }
             }
         }
     }
 
     /** The slot holding {@code name}, or null. */
     Slot find(Ext2Inode dir, Name name) throws FsException {
+        byte[] n = name.bytes();
+        if (indexed(dir) && !name.isDotOrDotDot()) return htree.find(dir, n);
         int nblocks = blocks(dir);
         for (long lblk = 0; lblk < nblocks; lblk++) {
-            long pblk = blockOf(dir, lblk);
-            byte[] data = readBlock(pblk);
-            ByteBuffer le = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
-            int off = 0, prev = -1;
-            while (off < bs) {
-                checkRecord(dir, pblk, le, off);
-                int recLen = le.getShort(off + 4) & 0xffff;
-                int ino = le.getInt(off);
-                int nameLen = le.get(off + 6) & 0xff;
-                if (ino != 0 && name.equalsBytes(data, off + 8, nameLen)) {
-                    return new Slot(pblk, off, prev, ino, filetype ? le.get(off + 7) & 0xff : FT_UNKNOWN, recLen);
-                }
-                prev = off;
-                off += recLen;
-            }
+            Slot s = findInBlock(dir, blockOf(dir, lblk), n);
+            if (s != null) return s;
         }
         return null;
     }
 
-    private void writeRecord(BufferCache.Buffer b, int off, int ino, int recLen, byte[] name, int ftype) {
-        b.putInt(off, ino);
-        b.putShort(off + 4, recLen);
-        b.putByte(off + 6, name.length);
-        b.putByte(off + 7, filetype ? ftype : 0);
-        b.write(off + 8, name, 0, name.length);
-    }
-
     /**
-     * Adds a record (ext2_add_link): first slot with room (a free record, or the slack after a live
-     * one), else a new block at the end. The caller has checked the name does not exist.
+     * Adds a record (ext2_add_link). The caller has checked the name does not exist. Indexed
+     * directories insert into the leaf the name hashes to, splitting it when full; linear ones take
+     * the first slot with room, else index themselves (one full block, dir_index on) or grow a block.
      */
     void add(Ext2Inode dir, Name n, int ino, int ftype, boolean useReserved) throws FsException {
         byte[] name = n.bytes();
-        int need = recLen(name.length);
+        int ft = filetype ? ftype : 0;
+        if (indexed(dir)) {
+            htree.add(dir, name, ino, ft, useReserved);
+            return;
+        }
         int nblocks = blocks(dir);
         for (long lblk = 0; lblk < nblocks; lblk++) {
-            long pblk = blockOf(dir, lblk);
-            byte[] data = readBlock(pblk);
-            ByteBuffer le = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
-            int off = 0;
-            while (off < bs) {
-                checkRecord(dir, pblk, le, off);
-                int recLen = le.getShort(off + 4) & 0xffff;
-                int curIno = le.getInt(off);
-                int used = curIno == 0 ? 0 : recLen(le.get(off + 6) & 0xff);
-                if (recLen - used >= need) {
-                    try (BufferCache.Buffer b = cache.get(pblk)) {
-                        if (curIno == 0) {
-                            writeRecord(b, off, ino, recLen, name, ftype);
-                        } else {
-                            b.putShort(off + 4, used);
-                            writeRecord(b, off + used, ino, recLen - used, name, ftype);
-                        }
-                    }
+            try (BufferCache.Buffer b = block(dir, blockOf(dir, lblk))) {
+                if (DirBlock.insert(b, bs, name, ino, ft)) {
                     modified(dir);
                     return;
                 }
-                off += recLen;
             }
         }
-        BlockMap.Mapping m = map.map(dir, nblocks, 1, true, useReserved);
-        try (BufferCache.Buffer b = cache.getZeroed(m.pblk())) {
-            writeRecord(b, 0, ino, bs, name, ftype);
+        if (dirIndex && nblocks == 1) {
+            htree.index(dir, useReserved);
+            htree.add(dir, name, ino, ft, useReserved);
+            return;
         }
-        dir.size += bs;
+        long[] lblk = new long[1];
+        try (BufferCache.Buffer b = appendBlock(dir, useReserved, lblk)) {
+            synchronized (b) {
+                DirBlock.write(b.array(), 0, ino, bs, name, ft);
+                b.markDirty();
+            }
+        }
         modified(dir);
     }
 
@@ -248,14 +274,15 @@ final class Directory {
         modified(dir);
     }
 
+    /** An index the image does not promise to honour (no dir_index) is dropped on change, like ext2. */
     private void modified(Ext2Inode dir) {
-        dir.flags &= ~Ext2Inode.EXT2_INDEX_FL;
+        if (!dirIndex) dir.flags &= ~Ext2Inode.EXT2_INDEX_FL;
     }
 
     /** True if the directory has nothing but "." and "..". */
     boolean isEmpty(Ext2Inode dir) throws FsException {
         boolean[] empty = {true};
-        list(dir, 0, e -> {
+        listLinear(dir, 0, e -> {
             if (!e.isDotOrDotDot()) {
                 empty[0] = false;
                 return false;
@@ -269,8 +296,12 @@ final class Directory {
     void initBlock(Ext2Inode dir, int parentIno, boolean useReserved) throws FsException {
         BlockMap.Mapping m = map.map(dir, 0, 1, true, useReserved);
         try (BufferCache.Buffer b = cache.getZeroed(m.pblk())) {
-            writeRecord(b, 0, dir.number, 12, new byte[] {'.'}, FT_DIR);
-            writeRecord(b, 12, parentIno, bs - 12, new byte[] {'.', '.'}, FT_DIR);
+            synchronized (b) {
+                DirBlock.write(b.array(), 0, dir.number, 12, new byte[] {'.'}, filetype ? FT_DIR : 0);
+                DirBlock.write(b.array(), 12, parentIno, bs - 12, new byte[] {'.', '.'}, filetype ? FT_DIR : 0);
+                b.markDirty();
+            }
+            b.dirChecked = true;
         }
         dir.size = bs;
     }

@@ -10,7 +10,8 @@ import java.security.SecureRandom;
 
 /**
  * Writes an empty ext2 file system (what mke2fs does, without root privileges): rev 1, features
- * sparse_super, large_file, filetype, ext_attr; groups of 8 * blocksize blocks, each with (if
+ * sparse_super, large_file, filetype, ext_attr and (unless turned off) dir_index with a random hash
+ * seed, half-MD4 and signed-char hashing as mke2fs on x86; groups of 8 * blocksize blocks, each with (if
  * sparse_super says so) a superblock + GDT copy, then block bitmap, inode bitmap and inode table;
  * the root directory. lost+found is created afterwards through the normal driver (see Mkfs).
  */
@@ -25,8 +26,12 @@ public final class Layout {
      *                        one per {@code bytesPerInode}
      * @param reservedPercent the share of blocks reserved for root, 0 to 50
      */
-    public record Tuning(byte[] label, long inodeCount, double reservedPercent) {
-        public static final Tuning DEFAULT = new Tuning(new byte[0], 0, 5);
+    public record Tuning(byte[] label, long inodeCount, double reservedPercent, boolean dirIndex) {
+        public static final Tuning DEFAULT = new Tuning(new byte[0], 0, 5, true);
+
+        public Tuning(byte[] label, long inodeCount, double reservedPercent) {
+            this(label, inodeCount, reservedPercent, true);
+        }
 
         public Tuning {
             if (label.length > 16) throw new IllegalArgumentException("a label holds at most 16 bytes");
@@ -100,7 +105,7 @@ public final class Layout {
         s.putInt(76, 1); // dynamic revision
         s.putInt(84, 11);
         s.putShort(88, (short) inodeSize);
-        s.putInt(92, Features.COMPAT_EXT_ATTR);
+        s.putInt(92, Features.COMPAT_EXT_ATTR | (tuning.dirIndex() ? Features.COMPAT_DIR_INDEX : 0));
         s.putInt(96, Features.INCOMPAT_FILETYPE);
         s.putInt(100, Features.RO_COMPAT_SPARSE_SUPER | Features.RO_COMPAT_LARGE_FILE);
         SecureRandom rnd = new SecureRandom();
@@ -110,7 +115,11 @@ public final class Layout {
         uuid[8] = (byte) ((uuid[8] & 0x3f) | 0x80);
         s.put(104, uuid);
         s.put(120, tuning.label()); // s_volume_name, NUL-padded
-        for (int i = 0; i < 4; i++) s.putInt(236 + 4 * i, rnd.nextInt());
+        for (int i = 0; i < 4; i++) s.putInt(236 + 4 * i, rnd.nextInt()); // s_hash_seed
+        if (tuning.dirIndex()) {
+            s.put(252, (byte) DirHash.HALF_MD4); // s_def_hash_version
+            s.putInt(352, Superblock.FLAGS_SIGNED_HASH); // s_flags: how chars enter the hash, fixed at mkfs time
+        }
         s.putInt(264, (int) now);
         if (inodeSize > 128) {
             s.putShort(0x15C, (short) 32); // s_min_extra_isize

@@ -68,6 +68,16 @@ public final class Superblock {
         return (featureCompat() & Features.COMPAT_RESIZE_INODE) != 0 ? u16(206) : 0;
     }
     public long firstMetaBg() { return u32(260); }
+    /** s_hash_seed: four words seeding the htree hash (all zero: the default seed). */
+    public int[] hashSeed() { return new int[] {b.getInt(236), b.getInt(240), b.getInt(244), b.getInt(248)}; }
+    public void setHashSeed(int[] seed) { for (int i = 0; i < 4; i++) b.putInt(236 + 4 * i, seed[i]); }
+    /** s_def_hash_version: the hash new htree roots get. */
+    public int defHashVersion() { return b.get(252) & 0xff; }
+    public void setDefHashVersion(int v) { b.put(252, (byte) v); }
+    /** s_flags (EXT2_FLAGS_SIGNED_HASH 1, EXT2_FLAGS_UNSIGNED_HASH 2). */
+    public int flags() { return b.getInt(352); }
+    public void setFlags(int v) { b.putInt(352, v); }
+    public static final int FLAGS_SIGNED_HASH = 1, FLAGS_UNSIGNED_HASH = 2;
 
     public int blockSize() { return 1024 << logBlockSize(); }
 

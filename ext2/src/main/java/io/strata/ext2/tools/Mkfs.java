@@ -43,13 +43,14 @@ public final class Mkfs {
     private Mkfs() {}
 
     private static final String USAGE = """
-            usage: mkfs.ext2 [-q] [-F] [-L LABEL] [-N INODES] [-m PCT] [-b 1024|2048|4096] [-I 128|256] [-d SRC_DIR] IMAGE [SIZE]
+            usage: mkfs.ext2 [-q] [-F] [-L LABEL] [-N INODES] [-m PCT] [-O [^]dir_index] [-b 1024|2048|4096] [-I 128|256] [-d SRC_DIR] IMAGE [SIZE]
               SIZE     bytes, or with suffix K, M, G, T (e.g. 64M, 1G); default: the size of an existing IMAGE
               -q       quiet: no progress and no summary
               -F       overwrite an IMAGE that already holds a file system or other data
               -L LABEL volume label (at most 16 bytes)
               -N N     at least N inodes (default: one per 4 KiB below 512 MiB, else one per 16 KiB)
               -m PCT   blocks reserved for root, in percent (default 5)
+              -O ^dir_index  no htree index for large directories (default: dir_index, as mke2fs)
               -b, -I   block size, inode size (default: 1024 below 512 MiB, else 4096; 256)
               -d DIR   copy the host tree DIR in (owners, modes, times, hard links, user.* xattrs)
             The image is built beside IMAGE and renamed over it at the end: a failure leaves no
@@ -62,7 +63,7 @@ public final class Mkfs {
     public static int run(String[] args, PrintStream out, PrintStream err) {
         String image = null, size = null, src = null, label = "";
         int bs = -1, isz = 256;
-        boolean quiet = false, force = false;
+        boolean quiet = false, force = false, dirIndex = true;
         long inodeCount = 0;
         double reserved = 5;
         Layout.Tuning tuning;
@@ -82,6 +83,16 @@ public final class Mkfs {
                             throw new IllegalArgumentException("-m needs a percentage, not '" + v + "'");
                         }
                     }
+                    case "-O" -> {
+                        for (String f : arg(args, ++i, "-O").split(",")) {
+                            switch (f) {
+                                case "dir_index" -> dirIndex = true;
+                                case "^dir_index" -> dirIndex = false;
+                                default -> throw new IllegalArgumentException("-O: unsupported feature '" + f
+                                        + "' (only dir_index and ^dir_index)");
+                            }
+                        }
+                    }
                     case "-q" -> quiet = true;
                     case "-F" -> force = true;
                     case "-h", "--help" -> {
@@ -97,7 +108,7 @@ public final class Mkfs {
                 }
             }
             if (image == null) throw new IllegalArgumentException("IMAGE is required");
-            tuning = new Layout.Tuning(label.getBytes(java.nio.charset.StandardCharsets.UTF_8), inodeCount, reserved);
+            tuning = new Layout.Tuning(label.getBytes(java.nio.charset.StandardCharsets.UTF_8), inodeCount, reserved, dirIndex);
         } catch (RuntimeException e) {
             err.println("mkfs.ext2: " + e.getMessage());
             err.println(USAGE);
