@@ -53,14 +53,20 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * <h2>Locking</h2>
  * <ul>
- * <li>{@code ns}, the namespace lock: shared for lookups and readdir, exclusive for any operation that
- * changes a directory (create, mkdir, mknod, symlink, link, unlink, rmdir, rename). Data I/O never
- * takes it, so reads and writes of different files run fully in parallel.</li>
- * <li>Each inode's read/write lock guards its fields and block map: read for read(), write for
- * write(), setattr, xattr changes. Namespace operations lock the inodes they change (in ascending
- * inode number) while holding {@code ns} exclusively; readdirplus holds a directory's read lock
- * while it reads each child under the child's read lock (safe: only {@code ns}-exclusive
- * operations lock two inodes for writing).</li>
+ * <li>{@code ns}, the rename lock (the kernel's s_vfs_rename_mutex, as a read/write lock): every
+ * namespace operation holds it shared; a rename across directories holds it exclusively, so while
+ * it checks ancestry and moves a directory no other namespace operation runs. Data I/O never takes
+ * it, so reads and writes of different files run fully in parallel.</li>
+ * <li>Each inode's read/write lock guards its fields, its block map and, for a directory, its
+ * entries: read for lookup, readdir and read(), write for any change. Under {@code ns} shared, locks
+ * are taken parent first, then children (for a rename inside one directory: the directory, then
+ * source and target in ascending inode number); a directory has one parent, so "parent before
+ * child" is a tree order and cannot cycle. Work in different directories runs in parallel, work in
+ * one directory is serialised by its lock. readdirplus holds the directory's read lock while it
+ * reads each child under the child's read lock ("." and ".." excepted: they would invert the
+ * order). Under {@code ns} exclusive (cross-directory rename) the inodes involved are locked in
+ * ascending number: no other namespace operation holds any inode lock then, and data operations
+ * hold one at a time.</li>
  * <li>Then, inside: xattr lock → barrier → allocator lock → buffer/cache/inode-table monitors (see
  * {@link Ext2Volume}).</li>
  * </ul>
@@ -404,7 +410,7 @@ public final class Ext2FileSystem implements FileSystem {
     /**
      * Checks common to every new name in {@code dir}, in the kernel's order: a directory, search
      * permission, "." and ".." (they always exist), the name, a directory still linked, then write
-     * permission. Caller holds ns exclusively.
+     * permission. Caller holds ns shared and the directory's write lock.
      */
     private void checkNewName(Caller c, Ext2Inode dir, Name n) throws FsException {
         requireDir(dir);
@@ -440,6 +446,7 @@ public final class Ext2FileSystem implements FileSystem {
             in.size = 0;
             in.dtime = System.currentTimeMillis() / 1000;
             v.inodes.write(in);
+            v.inodes.markFreed(in); // before the bitmap bit, as in reclaim
             v.ialloc.free(in.number, in.isDir());
         } catch (FsException e) {
             System.getLogger(Ext2FileSystem.class.getName()).log(System.Logger.Level.WARNING,
@@ -458,19 +465,15 @@ public final class Ext2FileSystem implements FileSystem {
 
     /**
      * The last step of every create: the inode reaches the table and gets its name; on failure it
-     * is abandoned. The inode stays pinned (the caller hands out an entry and puts it).
+     * is abandoned. The inode stays pinned (the caller hands out an entry and puts it). Caller
+     * holds the directory's write lock.
      */
     private void publish(Caller c, Ext2Inode dir, Name name, Ext2Inode in) throws FsException {
         v.inodes.write(in);
         try {
-            dir.lock.writeLock().lock();
-            try {
-                v.dirs.add(dir, name, in.number, Directory.ftypeOfMode(in.mode), c.isRoot());
-                if (in.isDir()) dir.links++;
-                touchDir(dir);
-            } finally {
-                dir.lock.writeLock().unlock();
-            }
+            v.dirs.add(dir, name, in.number, Directory.ftypeOfMode(in.mode), c.isRoot());
+            if (in.isDir()) dir.links++;
+            touchDir(dir);
         } catch (FsException e) {
             abandon(in);
             throw e;
@@ -481,6 +484,20 @@ public final class Ext2FileSystem implements FileSystem {
         T run() throws FsException;
     }
 
+    /** A namespace change inside one directory: {@code ns} shared, the directory's lock taken by the op. */
+    private <T> T changing(NsOp<T> op) throws FsException {
+        rw();
+        ns.readLock().lock();
+        try {
+            T r = op.run();
+            done();
+            return r;
+        } finally {
+            ns.readLock().unlock();
+        }
+    }
+
+    /** A rename across directories: {@code ns} exclusive. */
     private <T> T exclusive(NsOp<T> op) throws FsException {
         rw();
         ns.writeLock().lock();
@@ -490,6 +507,16 @@ public final class Ext2FileSystem implements FileSystem {
             return r;
         } finally {
             ns.writeLock().unlock();
+        }
+    }
+
+    /** Runs {@code op} with {@code dir}'s write lock held. */
+    private static <T> T inDir(Ext2Inode dir, NsOp<T> op) throws FsException {
+        dir.lock.writeLock().lock();
+        try {
+            return op.run();
+        } finally {
+            dir.lock.writeLock().unlock();
         }
     }
 
@@ -516,13 +543,16 @@ public final class Ext2FileSystem implements FileSystem {
             throw FsException.of(Errno.EINVAL);
         }
         int m = Access.applyUmask(t | (mode & 07777), umask);
-        return exclusive(() -> {
-            Ext2Inode dir = get(parent), in = null;
+        return changing(() -> {
+            Ext2Inode dir = get(parent);
+            Ext2Inode[] in = {null};
             try {
-                in = createNode(c, dir, name, m, rdev);
-                return entry(in);
+                return inDir(dir, () -> {
+                    in[0] = createNode(c, dir, name, m, rdev);
+                    return entry(in[0]);
+                });
             } finally {
-                put(in, dir);
+                put(in[0], dir);
             }
         });
     }
@@ -530,23 +560,26 @@ public final class Ext2FileSystem implements FileSystem {
     @Override
     public Entry mkdir(Caller c, long parent, Name name, int mode, int umask) throws FsException {
         int m = Access.applyUmask(FileType.S_IFDIR | (mode & 01777), umask);
-        return exclusive(() -> {
-            Ext2Inode dir = get(parent), in = null;
+        return changing(() -> {
+            Ext2Inode dir = get(parent);
+            Ext2Inode[] in = {null};
             try {
-                checkNewName(c, dir, name);
-                if (dir.links >= LINK_MAX) throw FsException.of(Errno.EMLINK);
-                Ext2Inode fresh = newInode(c, dir, m);
-                try {
-                    v.dirs.initBlock(fresh, dir.number, c.isRoot());
-                } catch (FsException e) {
-                    abandon(fresh);
-                    throw e;
-                }
-                publish(c, dir, name, fresh);
-                in = fresh;
-                return entry(in);
+                return inDir(dir, () -> {
+                    checkNewName(c, dir, name);
+                    if (dir.links >= LINK_MAX) throw FsException.of(Errno.EMLINK);
+                    Ext2Inode fresh = newInode(c, dir, m);
+                    try {
+                        v.dirs.initBlock(fresh, dir.number, c.isRoot());
+                    } catch (FsException e) {
+                        abandon(fresh);
+                        throw e;
+                    }
+                    publish(c, dir, name, fresh);
+                    in[0] = fresh;
+                    return entry(fresh);
+                });
             } finally {
-                put(in, dir);
+                put(in[0], dir);
             }
         });
     }
@@ -556,9 +589,11 @@ public final class Ext2FileSystem implements FileSystem {
         byte[] t = target.clone();
         if (t.length >= v.bs) throw FsException.of(Errno.ENAMETOOLONG);
         if (t.length == 0) throw FsException.of(Errno.ENOENT);
-        return exclusive(() -> {
-            Ext2Inode dir = get(parent), in = null;
+        return changing(() -> {
+            Ext2Inode dir = get(parent);
+            Ext2Inode[] in = {null};
             try {
+                return inDir(dir, () -> {
                 checkNewName(c, dir, name);
                 Ext2Inode fresh = newInode(c, dir, FileType.S_IFLNK | 0777);
                 try {
@@ -582,41 +617,42 @@ public final class Ext2FileSystem implements FileSystem {
                     throw e;
                 }
                 publish(c, dir, name, fresh);
-                in = fresh;
-                return entry(in);
+                in[0] = fresh;
+                return entry(fresh);
+                });
             } finally {
-                put(in, dir);
+                put(in[0], dir);
             }
         });
     }
 
     @Override
     public Entry link(Caller c, long ino, long newParent, Name newName) throws FsException {
-        return exclusive(() -> {
+        return changing(() -> {
             Ext2Inode in = get(ino), dir = null;
             try {
-                dir = get(newParent);
-                checkNewName(c, dir, newName);
-                if (in.isDir()) throw FsException.of(Errno.EPERM);
-                Access.checkLinkSource(c, attr(in));
-                if (in.links >= LINK_MAX) throw FsException.of(Errno.EMLINK);
-                if (in.links == 0) throw FsException.of(Errno.ENOENT);
-                dir.lock.writeLock().lock();
-                try {
-                    v.dirs.add(dir, newName, in.number, Directory.ftypeOfMode(in.mode), c.isRoot());
-                    touchDir(dir);
-                } finally {
-                    dir.lock.writeLock().unlock();
+                Ext2Inode d = dir = get(newParent);
+                if (in.isDir()) { // before any lock: a directory would break the parent-before-child order
+                    requireDir(d);
+                    throw FsException.of(Errno.EPERM);
                 }
-                in.lock.writeLock().lock();
-                try {
-                    in.links++;
-                    in.setCtime(Ext2Inode.nowNs());
-                    v.inodes.write(in);
-                    return entry(in);
-                } finally {
-                    in.lock.writeLock().unlock();
-                }
+                return inDir(d, () -> {
+                    checkNewName(c, d, newName);
+                    in.lock.writeLock().lock();
+                    try {
+                        Access.checkLinkSource(c, attr(in));
+                        if (in.links >= LINK_MAX) throw FsException.of(Errno.EMLINK);
+                        if (in.links == 0) throw FsException.of(Errno.ENOENT);
+                        v.dirs.add(d, newName, in.number, Directory.ftypeOfMode(in.mode), c.isRoot());
+                        touchDir(d);
+                        in.links++;
+                        in.setCtime(Ext2Inode.nowNs());
+                        v.inodes.write(in);
+                        return entry(in);
+                    } finally {
+                        in.lock.writeLock().unlock();
+                    }
+                });
             } finally {
                 put(in, dir);
             }
@@ -627,7 +663,7 @@ public final class Ext2FileSystem implements FileSystem {
 
     @Override
     public void unlink(Caller c, long parent, Name name) throws FsException {
-        exclusive(() -> {
+        changing(() -> {
             remove(c, parent, name, false);
             return null;
         });
@@ -635,16 +671,29 @@ public final class Ext2FileSystem implements FileSystem {
 
     @Override
     public void rmdir(Caller c, long parent, Name name) throws FsException {
-        exclusive(() -> {
+        changing(() -> {
             remove(c, parent, name, true);
             return null;
         });
     }
 
     private void remove(Caller c, long parent, Name n, boolean isRmdir) throws FsException {
-        Ext2Inode dir = get(parent), child = null;
+        Ext2Inode dir = get(parent);
         try {
             requireDir(dir);
+            inDir(dir, () -> {
+                removeLocked(c, dir, n, isRmdir);
+                return null;
+            });
+        } finally {
+            put(dir);
+        }
+    }
+
+    /** unlink/rmdir with the directory's write lock held; the child is locked after it. */
+    private void removeLocked(Caller c, Ext2Inode dir, Name n, boolean isRmdir) throws FsException {
+        Ext2Inode child = null;
+        try {
             perm(c, dir, Access.X);
             if (n.isDotOrDotDot()) { // as do_rmdir / do_unlinkat answer for these names
                 throw FsException.of(!isRmdir ? Errno.EISDIR : n.isDot() ? Errno.EINVAL : Errno.ENOTEMPTY);
@@ -652,16 +701,17 @@ public final class Ext2FileSystem implements FileSystem {
             Directory.Slot s = v.dirs.find(dir, n);
             if (s == null) throw FsException.of(Errno.ENOENT);
             child = getChild(dir, s.ino());
-            Access.checkRemove(c, attr(dir), attr(child));
-            if (isRmdir) {
-                if (!child.isDir()) throw FsException.of(Errno.ENOTDIR);
-                if (child.number == 2) throw FsException.of(Errno.EBUSY);
-                if (!v.dirs.isEmpty(child)) throw FsException.of(Errno.ENOTEMPTY);
-            } else if (child.isDir()) {
-                throw FsException.of(Errno.EISDIR);
-            }
-            lockBoth(dir, child);
+            if (child == dir) throw Corrupt.eio("directory " + dir.number + " lists itself as '" + n + "'");
+            child.lock.writeLock().lock();
             try {
+                Access.checkRemove(c, attr(dir), attr(child));
+                if (isRmdir) {
+                    if (!child.isDir()) throw FsException.of(Errno.ENOTDIR);
+                    if (child.number == 2) throw FsException.of(Errno.EBUSY);
+                    if (!v.dirs.isEmpty(child)) throw FsException.of(Errno.ENOTEMPTY);
+                } else if (child.isDir()) {
+                    throw FsException.of(Errno.EISDIR);
+                }
                 v.dirs.remove(dir, s);
                 if (isRmdir) {
                     child.links = 0;
@@ -673,22 +723,11 @@ public final class Ext2FileSystem implements FileSystem {
                 v.inodes.write(child);
                 touchDir(dir);
             } finally {
-                unlockBoth(dir, child);
+                child.lock.writeLock().unlock();
             }
         } finally {
-            put(child, dir);
+            put(child);
         }
-    }
-
-    private static void lockBoth(Ext2Inode a, Ext2Inode b) {
-        Ext2Inode first = a.number <= b.number ? a : b, second = first == a ? b : a;
-        first.lock.writeLock().lock();
-        if (second != first) second.lock.writeLock().lock();
-    }
-
-    private static void unlockBoth(Ext2Inode a, Ext2Inode b) {
-        a.lock.writeLock().unlock();
-        if (b != a) b.lock.writeLock().unlock();
     }
 
     @Override
@@ -699,7 +738,7 @@ public final class Ext2FileSystem implements FileSystem {
         // do_renameat2: "." or ".." on either side is EBUSY (EEXIST for a NOREPLACE target)
         if (name.isDotOrDotDot()) throw FsException.of(Errno.EBUSY);
         if (newName.isDotOrDotDot()) throw FsException.of((flags & RENAME_NOREPLACE) != 0 ? Errno.EEXIST : Errno.EBUSY);
-        exclusive(() -> {
+        NsOp<Void> op = () -> {
             List<Ext2Inode> pinned = new ArrayList<>();
             try {
                 doRename(c, parent, name, newParent, newName, flags, pinned);
@@ -707,7 +746,10 @@ public final class Ext2FileSystem implements FileSystem {
                 for (Ext2Inode in : pinned) v.inodes.put(in);
             }
             return null;
-        });
+        };
+        // within one directory: that directory's lock is enough; across: nothing else may move meanwhile
+        if (parent == newParent) changing(op);
+        else exclusive(op);
     }
 
     private static Ext2Inode pin(List<Ext2Inode> pinned, Ext2Inode in) {
@@ -721,6 +763,20 @@ public final class Ext2FileSystem implements FileSystem {
         Ext2Inode p2 = pin(pinned, get(newParent));
         requireDir(p1);
         requireDir(p2);
+        if (p1 == p2) { // ns shared: the directory first, its children after (see the class comment)
+            p1.lock.writeLock().lock();
+            try {
+                renameLocked(c, p1, n1, p2, n2, flags, pinned);
+            } finally {
+                p1.lock.writeLock().unlock();
+            }
+        } else {
+            renameLocked(c, p1, n1, p2, n2, flags, pinned);
+        }
+    }
+
+    private void renameLocked(Caller c, Ext2Inode p1, Name n1, Ext2Inode p2, Name n2, int flags,
+                              List<Ext2Inode> pinned) throws FsException {
         perm(c, p1, Access.X);
         perm(c, p2, Access.X);
         Directory.Slot s1 = v.dirs.find(p1, n1);
@@ -731,6 +787,26 @@ public final class Ext2FileSystem implements FileSystem {
         boolean exchange = (flags & RENAME_EXCHANGE) != 0;
         if (exchange && dst == null) throw FsException.of(Errno.ENOENT);
         if (dst != null && (flags & RENAME_NOREPLACE) != 0) throw FsException.of(Errno.EEXIST);
+        boolean crossDir = p1 != p2;
+        if (src == p1 || dst == p2) throw Corrupt.eio("directory " + p1.number + " or " + p2.number + " lists itself");
+        // lock before the checks that read the children (dst's emptiness): cross-directory, all four in
+        // ascending order (ns is exclusive); within one directory, the two children in ascending order
+        java.util.TreeMap<Integer, Ext2Inode> byNumber = new java.util.TreeMap<>();
+        for (Ext2Inode x : crossDir ? new Ext2Inode[] {p1, p2, src, dst} : new Ext2Inode[] {src, dst}) {
+            if (x != null) byNumber.put(x.number, x);
+        }
+        List<Ext2Inode> locked = new ArrayList<>(byNumber.values());
+        for (Ext2Inode x : locked) x.lock.writeLock().lock();
+        try {
+            renameChecked(c, p1, n1, s1, src, p2, n2, s2, dst, flags);
+        } finally {
+            for (Ext2Inode x : locked) x.lock.writeLock().unlock();
+        }
+    }
+
+    private void renameChecked(Caller c, Ext2Inode p1, Name n1, Directory.Slot s1, Ext2Inode src, Ext2Inode p2,
+                               Name n2, Directory.Slot s2, Ext2Inode dst, int flags) throws FsException {
+        boolean exchange = (flags & RENAME_EXCHANGE) != 0;
         boolean crossDir = p1 != p2;
         if (crossDir && src.isDir()) checkNotAncestor(src, p2);
         if (exchange && crossDir && dst.isDir()) checkNotAncestor(dst, p1);
@@ -744,11 +820,7 @@ public final class Ext2FileSystem implements FileSystem {
         if (!exchange && crossDir && src.isDir() && dst == null && p2.links >= LINK_MAX) {
             throw FsException.of(Errno.EMLINK);
         }
-        java.util.TreeMap<Integer, Ext2Inode> byNumber = new java.util.TreeMap<>();
-        for (Ext2Inode x : new Ext2Inode[] {p1, p2, src, dst}) if (x != null) byNumber.put(x.number, x);
-        List<Ext2Inode> locked = new ArrayList<>(byNumber.values());
-        for (Ext2Inode x : locked) x.lock.writeLock().lock();
-        try {
+        {
             long now = Ext2Inode.nowNs();
             if (exchange) {
                 v.dirs.retarget(p1, s1, dst.number, Directory.ftypeOfMode(dst.mode));
@@ -792,8 +864,6 @@ public final class Ext2FileSystem implements FileSystem {
             p2.setCtime(now);
             v.inodes.write(p1);
             if (crossDir) v.inodes.write(p2);
-        } finally {
-            for (Ext2Inode x : locked) x.lock.writeLock().unlock();
         }
     }
 
@@ -868,14 +938,17 @@ public final class Ext2FileSystem implements FileSystem {
     @Override
     public Created create(Caller c, long parent, Name name, int mode, int flags, int umask) throws FsException {
         int m = Access.applyUmask(FileType.S_IFREG | (mode & 07777), umask);
-        return exclusive(() -> {
-            Ext2Inode dir = get(parent), in = null;
+        return changing(() -> {
+            Ext2Inode dir = get(parent);
+            Ext2Inode[] in = {null};
             try {
-                in = createNode(c, dir, name, m, 0);
-                Entry e = entry(in);
-                return new Created(e, policy.file(newHandle(in, flags & ~OpenFlags.O_TRUNC)));
+                return inDir(dir, () -> {
+                    in[0] = createNode(c, dir, name, m, 0);
+                    Entry e = entry(in[0]);
+                    return new Created(e, policy.file(newHandle(in[0], flags & ~OpenFlags.O_TRUNC)));
+                });
             } finally {
-                put(in, dir);
+                put(in[0], dir);
             }
         });
     }

@@ -185,6 +185,7 @@ public final class Ext2Volume implements AutoCloseable {
             in.size = 0;
             in.dtime = System.currentTimeMillis() / 1000;
             inodes.write(in);
+            inodes.markFreed(in); // before the bitmap bit: the number may be handed out again at once
             ialloc.free(in.number, in.isDir());
         } finally {
             in.lock.writeLock().unlock();

@@ -112,6 +112,14 @@ final class InodeTable {
         }
     }
 
+    /**
+     * Marks an inode freed before its number goes back to the bitmap: from then on a concurrent
+     * allocation of the same number replaces this object instead of mistaking it for a live inode.
+     */
+    synchronized void markFreed(Ext2Inode i) {
+        i.freed = true;
+    }
+
     /** Whether anything but the caller's own pin keeps the inode: references, handles, other pins. */
     synchronized boolean referencedElsewhere(Ext2Inode i) {
         return i.lookups() > 0 || i.opens() > 0 || i.pins > 1;
