@@ -274,4 +274,46 @@ class HtreeTest {
             TestSupport.deleteTree(tmp);
         }
     }
+
+    /** A corrupt index (bad root info, a pointer past the directory's end) is EIO naming the inode, not a crash. */
+    @Test
+    void corruptIndexIsEio() throws Exception {
+        Path tmp = Files.createTempDirectory(Path.of("/tmp"), "ext2-htree");
+        try {
+            Path img = tmp.resolve("img");
+            Layout.format(img, 16L << 20, 1024, 128, 4096);
+            long dirIno;
+            long rootBlock;
+            try (Ext2FileSystem fs = Ext2FileSystem.open(img, Ext2Options.defaults())) {
+                Entry d = fs.mkdir(ROOT, FileSystem.ROOT, Name.of("d"), 0755, 0);
+                dirIno = d.ino();
+                fs.forget(dirIno, 1);
+                for (int i = 0; i < 200; i++) createFile(fs, dirIno, Name.of("name-" + i));
+                Ext2Inode in = fs.volume().inodes.get((int) dirIno);
+                assertTrue((in.flags & Ext2Inode.EXT2_INDEX_FL) != 0, "200 names should have indexed the directory");
+                rootBlock = in.block[0] & 0xffffffffL;
+                fs.volume().inodes.put(in);
+            }
+            for (int[] patch : new int[][] {{28, 9}, {34, 0xff}}) { // hash version 9; count 255 > limit
+                byte[] saved = new byte[1];
+                try (var ch = java.nio.channels.FileChannel.open(img, java.nio.file.StandardOpenOption.READ,
+                        java.nio.file.StandardOpenOption.WRITE)) {
+                    ch.read(java.nio.ByteBuffer.wrap(saved), rootBlock * 1024 + patch[0]);
+                    ch.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) patch[1]}), rootBlock * 1024 + patch[0]);
+                }
+                try (Ext2FileSystem fs = Ext2FileSystem.open(img, Ext2Options.defaults())) {
+                    FsException e = assertThrows(FsException.class, () -> fs.lookup(ROOT, dirIno, Name.of("name-7")));
+                    assertEquals(Errno.EIO, e.errno());
+                    assertTrue(e.getMessage().contains("inode " + dirIno), e.getMessage());
+                    assertThrows(FsException.class, () -> createFile(fs, dirIno, Name.of("another")));
+                    fs.forget(fs.lookup(ROOT, FileSystem.ROOT, Name.of("d")).ino(), 1); // the rest still works
+                }
+                try (var ch = java.nio.channels.FileChannel.open(img, java.nio.file.StandardOpenOption.WRITE)) {
+                    ch.write(java.nio.ByteBuffer.wrap(saved), rootBlock * 1024 + patch[0]);
+                }
+            }
+        } finally {
+            TestSupport.deleteTree(tmp);
+        }
+    }
 }
