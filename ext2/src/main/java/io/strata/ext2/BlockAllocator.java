@@ -10,8 +10,8 @@ import io.strata.core.Errno;
  * same critical section as the bitmap bits, so they are always exact; the superblock's totals are
  * derived from them at flush time.
  *
- * <p>One allocator lock ({@link #lock}, shared with {@link InodeAllocator}) held only for the bitmap
- * scan; it is a leaf lock apart from the buffer cache.
+ * <p>Each group's bitmap and counts change under that group's lock ({@link GroupLocks}), held only
+ * for the scan of that one group; it is a leaf lock apart from the buffer cache.
  */
 final class BlockAllocator {
     record Run(long start, int count) {}
@@ -19,14 +19,14 @@ final class BlockAllocator {
     private final Superblock sb;
     private final GroupDescriptors gdt;
     private final BufferCache cache;
-    final Object lock;
+    private final GroupLocks locks;
     private final long reserved;
 
-    BlockAllocator(Superblock sb, GroupDescriptors gdt, BufferCache cache, Object lock) {
+    BlockAllocator(Superblock sb, GroupDescriptors gdt, BufferCache cache, GroupLocks locks) {
         this.sb = sb;
         this.gdt = gdt;
         this.cache = cache;
-        this.lock = lock;
+        this.locks = locks;
         this.reserved = sb.rBlocksCount();
     }
 
@@ -35,21 +35,25 @@ final class BlockAllocator {
      * the caller may dip into the root-reserved blocks. ENOSPC if nothing is free.
      */
     Run alloc(long goal, int max, boolean useReserved) throws FsException {
-        synchronized (lock) {
-            long free = gdt.totalFreeBlocks();
-            if (free == 0 || (!useReserved && free <= reserved)) throw new FsException(Errno.ENOSPC);
-            if (goal < sb.firstDataBlock() || goal >= sb.blocksCount()) goal = sb.firstDataBlock();
-            int groups = gdt.count();
-            int g0 = gdt.groupOf(goal);
-            for (int k = 0; k <= groups; k++) {
-                int g = (g0 + k) % groups;
+        long free = gdt.totalFreeBlocks(); // an estimate (see GroupLocks); the bitmaps decide
+        if (free == 0 || (!useReserved && free <= reserved)) throw new FsException(Errno.ENOSPC);
+        if (goal < sb.firstDataBlock() || goal >= sb.blocksCount()) goal = sb.firstDataBlock();
+        int groups = gdt.count();
+        int g0 = gdt.groupOf(goal);
+        for (int k = 0; k <= groups; k++) {
+            int g = (g0 + k) % groups;
+            if (gdt.freeBlocks(g) == 0) continue;
+            int from = k == 0 ? (int) (goal - gdt.groupFirstBlock(g)) : 0;
+            locks.lock(g);
+            try {
                 if (gdt.freeBlocks(g) == 0) continue;
-                int from = k == 0 ? (int) (goal - gdt.groupFirstBlock(g)) : 0;
                 Run r = allocInGroup(g, from, max);
                 if (r != null) return r;
+            } finally {
+                locks.unlock(g);
             }
-            throw new FsException(Errno.ENOSPC);
         }
+        throw new FsException(Errno.ENOSPC);
     }
 
     private Run allocInGroup(int g, int from, int max) throws FsException {
@@ -76,12 +80,13 @@ final class BlockAllocator {
 
     /** Frees [start, start+count). Double frees are logged as corruption and not counted twice. */
     void free(long start, int count) throws FsException {
-        synchronized (lock) {
-            for (long blk = start; blk < start + count; ) {
-                if (blk < sb.firstDataBlock() || blk >= sb.blocksCount() || gdt.isFixedMetadata(blk)) {
-                    throw Corrupt.eio("freeing invalid block " + blk);
-                }
-                int g = gdt.groupOf(blk);
+        for (long blk = start; blk < start + count; ) {
+            if (blk < sb.firstDataBlock() || blk >= sb.blocksCount() || gdt.isFixedMetadata(blk)) {
+                throw Corrupt.eio("freeing invalid block " + blk);
+            }
+            int g = gdt.groupOf(blk);
+            locks.lock(g);
+            try {
                 long gEnd = Math.min(start + count, gdt.groupFirstBlock(g) + gdt.groupBlocks(g));
                 int freed = 0;
                 try (BufferCache.Buffer b = cache.get(gdt.blockBitmap(g))) {
@@ -101,6 +106,8 @@ final class BlockAllocator {
                     }
                 }
                 gdt.addFreeBlocks(g, freed);
+            } finally {
+                locks.unlock(g);
             }
         }
     }

@@ -67,7 +67,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * order). Under {@code ns} exclusive (cross-directory rename) the inodes involved are locked in
  * ascending number: no other namespace operation holds any inode lock then, and data operations
  * hold one at a time.</li>
- * <li>Then, inside: xattr lock → barrier → allocator lock → buffer/cache/inode-table monitors (see
+ * <li>Then, inside: xattr lock → barrier → group allocator locks → buffer/cache/inode-table monitors (see
  * {@link Ext2Volume}).</li>
  * </ul>
  * A thread holding an inode lock never waits for {@code ns}, so the order is acyclic.

@@ -28,7 +28,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * 5 seconds.
  *
  * <p>Lock order (whole driver): namespace lock (Ext2FileSystem) → inode locks (ascending inode
- * number when several) → xattr lock → barrier (read by data writers, write by flush) → allocator lock
+ * number when several) → xattr lock → barrier (read by data writers, write by flush) → group allocator locks (one at a time; the flush
+ * takes all, ascending)
  * → buffer monitors / cache monitor / inode-table monitor (leaves). flushLock only serialises
  * flushes and is taken before the barrier.
  */
@@ -53,7 +54,7 @@ public final class Ext2Volume implements AutoCloseable {
     final long imageSize;
     final ReentrantReadWriteLock barrier = new ReentrantReadWriteLock();
     private final ReentrantLock flushLock = new ReentrantLock();
-    private final Object allocLock = new Object();
+    private final GroupLocks groupLocks;
     final Object xattrLock = new Object();
     private final int origState;
     private ScheduledExecutorService flusher;
@@ -71,8 +72,9 @@ public final class Ext2Volume implements AutoCloseable {
         String bad = gdt.validate();
         if (bad != null) throw new IOException("ext2: corrupt group descriptors: " + bad);
         this.cache = new BufferCache(ch, bs, opts.cacheBytes(), sb.blocksCount());
-        this.balloc = new BlockAllocator(sb, gdt, cache, allocLock);
-        this.ialloc = new InodeAllocator(sb, gdt, cache, allocLock);
+        this.groupLocks = new GroupLocks(gdt.count());
+        this.balloc = new BlockAllocator(sb, gdt, cache, groupLocks);
+        this.ialloc = new InodeAllocator(sb, gdt, cache, groupLocks);
         this.inodes = new InodeTable(sb, gdt, cache);
         this.bmap = new BlockMap(sb, gdt, cache, balloc);
         this.io = new FileIo(ch, bmap, bs, barrier);
@@ -202,7 +204,8 @@ public final class Ext2Volume implements AutoCloseable {
             byte[] sbBytes;
             barrier.writeLock().lock(); // no data write in flight: metadata never points at unwritten data
             try {
-                synchronized (allocLock) {
+                groupLocks.lockAll(); // bitmaps and counts of every group as one consistent snapshot
+                try {
                     dirty = cache.takeDirty();
                     int tb = GroupDescriptors.tableBlocks(sb);
                     gdtBlocks = new byte[tb][];
@@ -213,6 +216,8 @@ public final class Ext2Volume implements AutoCloseable {
                         sb.setWtime(System.currentTimeMillis() / 1000);
                         sbBytes = sb.raw().clone();
                     }
+                } finally {
+                    groupLocks.unlockAll();
                 }
             } finally {
                 barrier.writeLock().unlock();

@@ -6,8 +6,9 @@ import java.nio.ByteOrder;
 /**
  * The group descriptor table: per group the locations of the bitmaps and the inode table plus free
  * counts. Held in memory (it is small: 32 bytes a group) and written to its primary blocks on every
- * flush and to the sparse_super backups on sync/unmount. Free counts are only ever changed under the
- * allocator lock ({@link Allocator}), so they are always exact.
+ * flush and to the sparse_super backups on sync/unmount. A group's free counts are only changed under
+ * that group's allocator lock ({@link GroupLocks}), so each is exact; sums read without the locks
+ * are estimates until the flush, which holds all of them.
  */
 public final class GroupDescriptors {
     public static final int DESC_SIZE = 32;

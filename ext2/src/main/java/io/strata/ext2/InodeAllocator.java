@@ -8,38 +8,43 @@ import io.strata.core.Errno;
  * average number of free inodes and free blocks, the one with the fewest directories) so unrelated
  * trees do not compete for the same group; files go to their parent directory's group (then a
  * quadratic probe, then a linear scan, as ext2's find_group_other) so a directory's files and
- * their data stay close. Shares the allocator lock with {@link BlockAllocator}.
+ * their data stay close. A group's inode bitmap and counts change under that group's lock
+ * ({@link GroupLocks}); choosing the group reads the counts without locks (estimates).
  */
 final class InodeAllocator {
     private final Superblock sb;
     private final GroupDescriptors gdt;
     private final BufferCache cache;
-    private final Object lock;
+    private final GroupLocks locks;
 
-    InodeAllocator(Superblock sb, GroupDescriptors gdt, BufferCache cache, Object lock) {
+    InodeAllocator(Superblock sb, GroupDescriptors gdt, BufferCache cache, GroupLocks locks) {
         this.sb = sb;
         this.gdt = gdt;
         this.cache = cache;
-        this.lock = lock;
+        this.locks = locks;
     }
 
     int alloc(int parentIno, boolean dir) throws FsException {
-        synchronized (lock) {
-            int groups = gdt.count();
-            int parentGroup = (int) ((parentIno - 1) / sb.inodesPerGroup());
-            int g = dir ? findGroupDir(parentGroup) : findGroupOther(parentGroup);
-            if (g < 0) throw new FsException(Errno.ENOSPC);
-            for (int k = 0; k < groups; k++) {
-                int gg = (g + k) % groups;
+        int groups = gdt.count();
+        int parentGroup = (int) ((parentIno - 1) / sb.inodesPerGroup());
+        int g = dir ? findGroupDir(parentGroup) : findGroupOther(parentGroup);
+        if (g < 0) throw new FsException(Errno.ENOSPC);
+        for (int k = 0; k < groups; k++) {
+            int gg = (g + k) % groups;
+            if (gdt.freeInodes(gg) == 0) continue;
+            locks.lock(gg);
+            try {
                 if (gdt.freeInodes(gg) == 0) continue;
                 int ino = allocInGroup(gg);
                 if (ino > 0) {
                     if (dir) gdt.addUsedDirs(gg, 1);
                     return ino;
                 }
+            } finally {
+                locks.unlock(gg);
             }
-            throw new FsException(Errno.ENOSPC);
         }
+        throw new FsException(Errno.ENOSPC);
     }
 
     private int findGroupDir(int parentGroup) {
@@ -89,9 +94,10 @@ final class InodeAllocator {
     }
 
     void free(int ino, boolean dir) throws FsException {
-        synchronized (lock) {
-            int ipg = (int) sb.inodesPerGroup();
-            int g = (ino - 1) / ipg;
+        int ipg = (int) sb.inodesPerGroup();
+        int g = (ino - 1) / ipg;
+        locks.lock(g);
+        try {
             int bit = (ino - 1) % ipg;
             try (BufferCache.Buffer b = cache.get(gdt.inodeBitmap(g))) {
                 synchronized (b) {
@@ -102,6 +108,8 @@ final class InodeAllocator {
             }
             gdt.addFreeInodes(g, 1);
             if (dir) gdt.addUsedDirs(g, -1);
+        } finally {
+            locks.unlock(g);
         }
     }
 }

@@ -15,7 +15,7 @@ import java.util.Map;
  * freed) — that is the in-memory orphan handling for unlinked-but-open files.
  *
  * <p>Lock order: the table monitor is held only for map bookkeeping, except during reclaim, which
- * takes the inode's write lock and then the allocator lock.
+ * takes the inode's write lock and then group allocator locks.
  */
 final class InodeTable {
     interface Reclaimer {
