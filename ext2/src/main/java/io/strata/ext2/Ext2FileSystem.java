@@ -486,27 +486,23 @@ public final class Ext2FileSystem implements FileSystem {
 
     /** A namespace change inside one directory: {@code ns} shared, the directory's lock taken by the op. */
     private <T> T changing(NsOp<T> op) throws FsException {
-        rw();
-        ns.readLock().lock();
-        try {
-            T r = op.run();
-            done();
-            return r;
-        } finally {
-            ns.readLock().unlock();
-        }
+        return underNs(ns.readLock(), op);
     }
 
     /** A rename across directories: {@code ns} exclusive. */
     private <T> T exclusive(NsOp<T> op) throws FsException {
+        return underNs(ns.writeLock(), op);
+    }
+
+    private <T> T underNs(java.util.concurrent.locks.Lock l, NsOp<T> op) throws FsException {
         rw();
-        ns.writeLock().lock();
+        l.lock();
         try {
             T r = op.run();
             done();
             return r;
         } finally {
-            ns.writeLock().unlock();
+            l.unlock();
         }
     }
 
