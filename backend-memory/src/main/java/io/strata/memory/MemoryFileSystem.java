@@ -97,7 +97,7 @@ public final class MemoryFileSystem implements FileSystem {
             Feature.RENAME_NOREPLACE, Feature.RENAME_EXCHANGE, Feature.RENAME_WHITEOUT, Feature.HARD_LINKS,
             Feature.SYMLINKS, Feature.DEVICE_NODES, Feature.TMPFILE, Feature.USER_XATTRS, Feature.TRUSTED_XATTRS,
             Feature.SECURITY_XATTRS, Feature.FALLOCATE, Feature.PUNCH_HOLE, Feature.SEEK_DATA,
-            Feature.COPY_FILE_RANGE, Feature.READDIRPLUS));
+            Feature.COPY_FILE_RANGE, Feature.READDIRPLUS, Feature.STATELESS_DIRS));
 
     private final CachePolicy policy;
     private final SpaceAccounting space;

@@ -25,5 +25,13 @@ public enum Feature {
     /** Implements {@link FileSystem#readdirplus} natively (no lookup per name). */
     READDIRPLUS,
     /** Implements {@link FileSystem#walk} natively. */
-    WALK
+    WALK,
+    /**
+     * Directories need no per-open state: {@link FileSystem#readdir} and {@link FileSystem#readdirplus}
+     * find their position from the cookie alone and ignore {@code fh} (0 works), and
+     * {@link FileSystem#opendir} only checks read permission. A frontend may then skip opendir and
+     * releasedir (FUSE: no OPENDIR/RELEASEDIR at all) when the kernel checks permissions itself. A
+     * stacker that keeps directory handles (a snapshot per open) must not pass this on.
+     */
+    STATELESS_DIRS
 }

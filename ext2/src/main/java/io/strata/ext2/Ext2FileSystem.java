@@ -83,7 +83,7 @@ public final class Ext2FileSystem implements FileSystem {
     private static final Set<Feature> FEATURES = Collections.unmodifiableSet(EnumSet.of(Feature.PERMISSIONS,
             Feature.RENAME_NOREPLACE, Feature.RENAME_EXCHANGE, Feature.HARD_LINKS, Feature.SYMLINKS,
             Feature.DEVICE_NODES, Feature.USER_XATTRS, Feature.TRUSTED_XATTRS, Feature.SECURITY_XATTRS,
-            Feature.SEEK_DATA, Feature.STABLE_IDS, Feature.READDIRPLUS));
+            Feature.SEEK_DATA, Feature.STABLE_IDS, Feature.READDIRPLUS, Feature.STATELESS_DIRS));
 
     private final Ext2Volume v;
     private final CachePolicy policy;

@@ -66,13 +66,28 @@ final class Dispatcher {
     private final long attributesMask;
     final LockTable locks = new LockTable();
     private final ConcurrentHashMap<OpenKey, Boolean> passthroughOpens = new ConcurrentHashMap<>();
+    private final boolean noOpendir;
+    private final RequestStats stats;
 
     /**
      * @param fs the session this mount serves (features and cache policy are read once: they are
      *           constant for a file system's lifetime)
      */
     Dispatcher(Session fs, BackingFiles backing, boolean writeback, boolean kernelChecksPermissions) {
+        this(fs, backing, writeback, kernelChecksPermissions, false, new RequestStats());
+    }
+
+    /**
+     * @param noOpendir answer OPENDIR with ENOSYS (the kernel then opens directories itself with
+     *                  fh 0 and never sends OPENDIR or RELEASEDIR again); only for a backend with
+     *                  {@link Feature#STATELESS_DIRS} on a mount where the kernel checks permissions
+     * @param stats     where every request served here is counted (whatever transport brought it)
+     */
+    Dispatcher(Session fs, BackingFiles backing, boolean writeback, boolean kernelChecksPermissions,
+               boolean noOpendir, RequestStats stats) {
         this.fs = fs;
+        this.noOpendir = noOpendir;
+        this.stats = stats;
         this.backing = backing;
         this.writeback = writeback;
         this.cacheNames = kernelChecksPermissions;
@@ -124,7 +139,35 @@ final class Dispatcher {
         }
     }
 
+    /**
+     * Serves one request; every transport calls this, so the statistics count every request (the
+     * time is the decoding, the file-system call and the encoding, not the transport's read and
+     * write; a parked SETLKW counts until it parked).
+     */
     int handle(Request rq, Reply rp, Context cx) throws FsException, BadRequestException {
+        long t0 = System.nanoTime();
+        boolean failed = true;
+        try {
+            int len = serve(rq, rp, cx);
+            failed = false;
+            return len;
+        } finally {
+            stats.record(rq.opcode, System.nanoTime() - t0, failed);
+        }
+    }
+
+    boolean skipsOpendir() {
+        return noOpendir;
+    }
+
+    /** The statistics of the requests served here. */
+    RequestStats stats() {
+        return stats;
+    }
+
+    private int serve(Request rq, Reply rp, Context cx) throws FsException, BadRequestException {
+        // Not through the ENOSYS rules below: this ENOSYS is meant to switch OPENDIR off for the mount.
+        if (noOpendir && rq.opcode == Opcode.OPENDIR) throw FsException.of(Errno.ENOSYS);
         try {
             return dispatch(rq, rp, cx);
         } catch (FsException e) {

@@ -54,6 +54,7 @@ public final class FuseSession implements AutoCloseable {
     private final AtomicBoolean released = new AtomicBoolean();
     private final AtomicBoolean unmounted = new AtomicBoolean();
     private final RequestLog log;
+    private final RequestStats stats = new RequestStats();
 
     private FuseSession(FileSystem fs, Path mountpoint, FuseConfig config, int devFd, CacheMode mode) {
         this.mountpoint = mountpoint;
@@ -123,6 +124,17 @@ public final class FuseSession implements AutoCloseable {
 
     public Path mountpoint() {
         return mountpoint;
+    }
+
+    /** Requests served so far per opcode, with latency percentiles (always collected). */
+    public RequestStats stats() {
+        return stats;
+    }
+
+    /** True if this mount answered OPENDIR with ENOSYS at INIT's choice (see {@link #noOpendir}). */
+    public boolean skipsOpendir() {
+        Dispatcher d = dispatcher;
+        return d != null && d.skipsOpendir();
     }
 
     /** The session this mount serves (for tests and diagnostics). */
@@ -270,7 +282,10 @@ public final class FuseSession implements AutoCloseable {
         }
         long flags = want & offered;
         if ((flags & InitFlags.PASSTHROUGH) != 0) backing.enable();
-        dispatcher = new Dispatcher(session, backing, (flags & InitFlags.WRITEBACK_CACHE) != 0, config.defaultPermissions());
+        boolean noOpendir = noOpendir(offered);
+        if (noOpendir) flags |= InitFlags.NO_OPENDIR_SUPPORT;
+        dispatcher = new Dispatcher(session, backing, (flags & InitFlags.WRITEBACK_CACHE) != 0, config.defaultPermissions(),
+                noOpendir, stats);
         Reply r = new Reply(out).begin();
         r.u32(7).u32(Math.min(minor, 45)).u32(maxReadahead).u32((int) flags);
         r.u16(64).u16(48); // max_background, congestion_threshold
@@ -284,6 +299,22 @@ public final class FuseSession implements AutoCloseable {
                     + "; chose " + InitFlags.describe(flags));
         }
         return true;
+    }
+
+    /**
+     * Zero-message directories: after one OPENDIR answered ENOSYS the kernel opens every directory
+     * itself (fh 0, FOPEN_KEEP_CACHE|FOPEN_CACHE_DIR, no RELEASEDIR; fs/fuse/file.c
+     * fuse_file_open). Only when that changes nothing the backend would have said: its readdir
+     * needs no handle ({@link Feature#STATELESS_DIRS}), its own opendir would have answered exactly
+     * those flags (exclusive mode, where the kernel's listing cache stays valid until a change
+     * through this mount bumps the directory's version or a notification invalidates it), and the
+     * kernel checks the read permission opendir would have (default_permissions).
+     */
+    private boolean noOpendir(long offered) {
+        int keep = io.strata.core.Opened.KEEP_CACHE | io.strata.core.Opened.CACHE_DIR;
+        return (offered & InitFlags.NO_OPENDIR_SUPPORT) != 0 && mode == CacheMode.EXCLUSIVE
+                && config.defaultPermissions() && session.features().contains(Feature.STATELESS_DIRS)
+                && session.cachePolicy().dirOpenFlags() == keep;
     }
 
     private void replyError(MemorySegment out, long unique, int errno) throws IOException {
