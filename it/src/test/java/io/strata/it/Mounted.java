@@ -87,6 +87,11 @@ final class Mounted implements AutoCloseable {
         return this;
     }
 
+    /** The FUSE session (its request statistics). */
+    FuseSession session() {
+        return session;
+    }
+
     Path path(String rel) {
         return dir.resolve(rel);
     }
