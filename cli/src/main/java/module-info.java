@@ -10,4 +10,5 @@ module io.strata.cli {
     requires io.strata.sys;
     requires java.management;
     requires jdk.management;
+    requires jdk.unsupported; // sun.misc.Signal: SIGUSR1 writes the request statistics
 }

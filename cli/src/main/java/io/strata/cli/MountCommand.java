@@ -34,6 +34,9 @@ final class MountCommand {
               -f                stay in the foreground (default: return once mounted, daemon in background)
               --threads N       FUSE worker threads (default 4)
               --debug           log one line per FUSE request and reply (implies -f unless --log is given)
+              --stats           write the request statistics (count, errors, latency percentiles per
+                                FUSE opcode) to the log at unmount; any mount daemon writes them
+                                on kill -USR1 PID
               --log FILE        daemon log file (default: <mountpoint>.log, '/' as '_', in a directory
                                 only you can write: $XDG_RUNTIME_DIR/strata, /run/strata for root,
                                 /run/user/UID/strata, or a 0700 TMPDIR/strata-UID made by strata);
@@ -83,7 +86,7 @@ final class MountCommand {
     static int run(String[] args, PrintStream out, PrintStream err) throws UsageException {
         List<String> positional = new ArrayList<>();
         List<String> opts = new ArrayList<>();
-        boolean foreground = false, debug = false;
+        boolean foreground = false, debug = false, stats = false;
         int threads = 4;
         Path log = null;
         int readyFd = -1;
@@ -97,6 +100,7 @@ final class MountCommand {
                 case "-o" -> opts.add(value(args, ++i, "-o"));
                 case "-f", "--foreground" -> foreground = true;
                 case "--debug", "-d" -> debug = true;
+                case "--stats" -> stats = true;
                 case "--threads" -> {
                     try {
                         threads = Integer.parseInt(value(args, ++i, "--threads"));
@@ -146,7 +150,7 @@ final class MountCommand {
             if (refused != 0) return refused;
         }
         if (!foreground) return Daemon.start(args, mnt, log, out, err);
-        return serve(kind, source, mnt, mo, threads, debug, preopened >= 0, readyFd, err);
+        return serve(kind, source, mnt, mo, threads, debug, stats, preopened >= 0, readyFd, err);
     }
 
     /** Refuses a mount point that is not an empty-of-FUSE directory; 0 if it is fine. */
@@ -169,7 +173,7 @@ final class MountCommand {
 
     /** The daemon: opens the stack and serves it at {@code mnt} until it is unmounted. */
     private static int serve(Backends.Kind kind, Path source, Path mnt, MountOptions mo, int threads, boolean debug,
-                             boolean preopened, int readyFd, PrintStream err) {
+                             boolean stats, boolean preopened, int readyFd, PrintStream err) {
 
         // The cache mode is the backend's (opened with mo.cache() below); the mount follows its policy.
         FuseConfig cfg = FuseConfig.defaults().withThreads(threads).withDebug(debug)
@@ -222,6 +226,7 @@ final class MountCommand {
         // unmount that way is a success: exit 0, not the signal's 128+n.
         Thread hook = new Thread(() -> {
             owned.closeFromSignal();
+            if (stats) printStats(owned.session(), mnt, err);
             err.println("strata: " + mnt + " unmounted");
             err.flush();
             Runtime.getRuntime().halt(0);
@@ -242,6 +247,10 @@ final class MountCommand {
             return 1;
         }
         owned.mounted(session);
+        FuseSession served = session;
+        if (!StatsSignal.install(() -> printStats(served, mnt, err))) {
+            err.println("strata: note: SIGUSR1 is reserved in this JVM; no statistics on kill -USR1");
+        }
         PreopenedMount.signalReady(readyFd);
         err.println("strata: " + kind.label() + " mounted at " + mnt + " (cache=" + fs.cachePolicy().mode().option() + ", pid "
                 + ProcessHandle.current().pid() + ")");
@@ -256,8 +265,19 @@ final class MountCommand {
         } catch (IllegalStateException shuttingDown) {
             // the hook is already running (and done with the mount: close() above waited for it)
         }
+        if (stats) printStats(session, mnt, err);
         err.println("strata: " + mnt + " unmounted");
         return 0;
+    }
+
+    /** The request statistics table, as one block (from a signal thread, the hook or at the end). */
+    private static void printStats(FuseSession s, Path mnt, PrintStream err) {
+        if (s == null) return;
+        String table = s.stats().table(mnt.toString());
+        synchronized (err) {
+            err.print("strata: " + table);
+            err.flush();
+        }
     }
 
     private static String value(String[] args, int i, String flag) throws UsageException {

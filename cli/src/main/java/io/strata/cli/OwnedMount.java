@@ -35,6 +35,11 @@ final class OwnedMount {
         attempted.countDown();
     }
 
+    /** The mount, once it is up (null before, or if it failed). */
+    synchronized FuseSession session() {
+        return session;
+    }
+
     void mountFailed() {
         attempted.countDown();
     }

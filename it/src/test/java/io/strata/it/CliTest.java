@@ -56,6 +56,66 @@ class CliTest {
     }
 
     @Test
+    void statsAtUnmountAndOnUsr1InTheDaemonLog() throws Exception {
+        Path mnt = mountpoint();
+        Path logs = Files.createTempDirectory(Path.of("/tmp"), "strata-it-statslog");
+        Path log = logs.resolve("with.log"), plain = logs.resolve("plain.log");
+        Path mnt2 = mountpoint();
+        try {
+            Sh m = strata("mount memory " + q(mnt) + " --stats --log " + q(log));
+            assertEquals(0, m.code(), m.out());
+            long pid = daemonPid(mnt);
+            int n = 30;
+            Sh.run("for i in $(seq 1 " + n + "); do stat " + q(mnt) + "/new-$i >/dev/null 2>&1; done");
+            Sh.ok("kill -USR1 " + pid);
+            String first = waitFor(log, 1);
+            assertTrue(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "SIGUSR1 does not end the daemon");
+            assertTrue(count(first, "LOOKUP") >= n, "at least one LOOKUP per new name:\n" + first);
+            assertEquals(0, strata("umount " + q(mnt)).code());
+            ProcessHandle.of(pid).ifPresent(p -> p.onExit().join());
+            String all = Files.readString(log);
+            assertEquals(2, all.split("request statistics for", -1).length - 1, "one table on USR1, one at unmount:\n" + all);
+
+            // without --stats: a table on USR1 only
+            assertEquals(0, strata("mount memory " + q(mnt2) + " --log " + q(plain)).code());
+            long pid2 = daemonPid(mnt2);
+            Sh.ok("ls " + q(mnt2) + " && kill -USR1 " + pid2);
+            waitFor(plain, 1);
+            assertEquals(0, strata("umount " + q(mnt2)).code());
+            ProcessHandle.of(pid2).ifPresent(p -> p.onExit().join());
+            assertEquals(2, Files.readString(plain).split("request statistics for", -1).length, Files.readString(plain));
+        } finally {
+            cleanup(mnt);
+            cleanup(mnt2);
+            Sh.run("rm -rf " + q(logs));
+        }
+    }
+
+    /** The log once it holds {@code tables} statistics tables (written whole, under one lock). */
+    private static String waitFor(Path log, int tables) throws Exception {
+        for (int i = 0; i < 200; i++) {
+            String s = Files.exists(log) ? Files.readString(log) : "";
+            int at = s.lastIndexOf("request statistics for");
+            if (s.split("request statistics for", -1).length - 1 >= tables && s.indexOf("\n", at) > 0
+                    && s.substring(at).contains("opcode")) {
+                Thread.sleep(100); // the rows follow the header in the same print
+                return Files.readString(log);
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no statistics table in " + log + ":\n" + (Files.exists(log) ? Files.readString(log) : "(none)"));
+    }
+
+    /** The count column of {@code opcode}'s row in the first table of {@code log}. */
+    private static long count(String log, String opcode) {
+        for (String line : log.split("\n")) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length > 2 && f[0].equals(opcode)) return Long.parseLong(f[1]);
+        }
+        return -1;
+    }
+
+    @Test
     void mountInBackgroundUseItAndUnmount() throws Exception {
         Path mnt = mountpoint();
         try {
