@@ -316,7 +316,46 @@ class NamespaceTest extends FsTestSupport {
         assertEquals(java.util.EnumSet.of(Feature.PERMISSIONS, Feature.RENAME_NOREPLACE, Feature.RENAME_EXCHANGE,
                 Feature.RENAME_WHITEOUT, Feature.HARD_LINKS, Feature.SYMLINKS, Feature.DEVICE_NODES, Feature.TMPFILE,
                 Feature.USER_XATTRS, Feature.TRUSTED_XATTRS, Feature.SECURITY_XATTRS, Feature.FALLOCATE,
-                Feature.PUNCH_HOLE, Feature.SEEK_DATA, Feature.COPY_FILE_RANGE, Feature.READDIRPLUS), fs.features());
+                Feature.PUNCH_HOLE, Feature.SEEK_DATA, Feature.COPY_FILE_RANGE, Feature.READDIRPLUS,
+                Feature.STATELESS_DIRS), fs.features());
+    }
+
+    /** STATELESS_DIRS: with fh 0 and no opendir, a listing resumed by cookie (3 names a call) is complete. */
+    @Test
+    void readdirWithoutOpendirResumesFromTheCookieAlone() throws Exception {
+        long d = fs.mkdir(ROOT_CALLER, ROOT, n("d"), 0755, 0).ino();
+        java.util.Set<String> want = new java.util.TreeSet<>(List.of(".", ".."));
+        for (int i = 0; i < 50; i++) {
+            touch(d, "f" + i);
+            want.add("f" + i);
+        }
+        for (boolean plus : new boolean[] {false, true}) {
+            java.util.Set<String> got = new java.util.TreeSet<>();
+            long[] cookie = {0};
+            for (int calls = 0; calls < 100; calls++) {
+                int[] taken = {0};
+                if (plus) {
+                    fs.readdirplus(ROOT_CALLER, d, 0, cookie[0], (name, child, dtype, next, e) -> {
+                        if (taken[0] == 3) return false;
+                        taken[0]++;
+                        assertTrue(got.add(name.toString()), "once: " + name);
+                        if (e != null) fs.forget(e.ino(), 1);
+                        cookie[0] = next;
+                        return true;
+                    });
+                } else {
+                    fs.readdir(ROOT_CALLER, d, 0, cookie[0], (name, child, dtype, next) -> {
+                        if (taken[0] == 3) return false;
+                        taken[0]++;
+                        assertTrue(got.add(name.toString()), "once: " + name);
+                        cookie[0] = next;
+                        return true;
+                    });
+                }
+                if (taken[0] == 0) break;
+            }
+            assertEquals(want, got, plus ? "readdirplus" : "readdir");
+        }
     }
 
     @Test

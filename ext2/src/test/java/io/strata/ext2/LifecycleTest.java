@@ -78,7 +78,7 @@ class LifecycleTest {
     void featuresAndCachePolicy() throws Exception {
         assertTrue(fs.features().containsAll(List.of(Feature.PERMISSIONS, Feature.HARD_LINKS, Feature.SYMLINKS,
                 Feature.DEVICE_NODES, Feature.USER_XATTRS, Feature.TRUSTED_XATTRS, Feature.SECURITY_XATTRS,
-                Feature.STABLE_IDS, Feature.READDIRPLUS)));
+                Feature.STABLE_IDS, Feature.READDIRPLUS, Feature.STATELESS_DIRS)));
         for (Feature f : List.of(Feature.TMPFILE, Feature.FALLOCATE, Feature.PUNCH_HOLE, Feature.BACKING_FDS,
                 Feature.RENAME_WHITEOUT, Feature.VERITY, Feature.COPY_FILE_RANGE)) {
             assertFalse(fs.features().contains(f), f.toString());
@@ -90,6 +90,44 @@ class LifecycleTest {
         fs = Ext2FileSystem.open(img, new Ext2Options(false, 1 << 20, CacheMode.SHARED));
         assertEquals(CacheMode.SHARED, fs.cachePolicy().mode());
         assertEquals(0, fs.cachePolicy().entryTimeoutNs());
+    }
+
+    /** STATELESS_DIRS: with fh 0 and no opendir, a listing resumed by cookie (3 names a call) is complete. */
+    @Test
+    void readdirWithoutOpendirResumesFromTheCookieAlone() throws Exception {
+        long d = fs.mkdir(ROOT, FileSystem.ROOT, Name.of("d"), 0755, 0).ino();
+        java.util.Set<String> want = new java.util.TreeSet<>(List.of(".", ".."));
+        for (int i = 0; i < 200; i++) { // several directory blocks
+            file(d, "a-longer-name-to-fill-blocks-" + i);
+            want.add("a-longer-name-to-fill-blocks-" + i);
+        }
+        for (boolean plus : new boolean[] {false, true}) {
+            java.util.Set<String> got = new java.util.TreeSet<>();
+            long[] cookie = {0};
+            for (int calls = 0; calls < 200; calls++) {
+                int[] taken = {0};
+                if (plus) {
+                    fs.readdirplus(ROOT, d, 0, cookie[0], (name, child, dtype, next, e) -> {
+                        if (taken[0] == 3) return false;
+                        taken[0]++;
+                        assertTrue(got.add(name.toString()), "once: " + name);
+                        if (e != null) fs.forget(e.ino(), 1);
+                        cookie[0] = next;
+                        return true;
+                    });
+                } else {
+                    fs.readdir(ROOT, d, 0, cookie[0], (name, child, dtype, next) -> {
+                        if (taken[0] == 3) return false;
+                        taken[0]++;
+                        assertTrue(got.add(name.toString()), "once: " + name);
+                        cookie[0] = next;
+                        return true;
+                    });
+                }
+                if (taken[0] == 0) break;
+            }
+            assertEquals(want, got, plus ? "readdirplus" : "readdir");
+        }
     }
 
     @Test
