@@ -318,6 +318,11 @@ public final class Ext2Volume implements AutoCloseable {
         return sb;
     }
 
+    /** A flush is running now (tests: unmount while the flusher writes). */
+    boolean flushInProgress() {
+        return flushLock.isLocked();
+    }
+
     boolean isClosed() {
         return closed;
     }

@@ -113,13 +113,20 @@ class InterruptedCallersTest {
         try {
             Layout.format(img, 512L << 20, 1024, 256, 4096);
             Map<String, byte[]> written = new ConcurrentHashMap<>();
+            boolean busy = false;
             Ext2FileSystem fs = Ext2FileSystem.open(img, opts());
             try {
-                // create files past the flusher's first 5 s run, so it has lots of dirty metadata when we unmount
-                long end = System.nanoTime() + 5_300_000_000L;
+                // create files until the background flusher (every 5 s) is in the middle of writing
+                // lots of dirty metadata, then unmount at once
+                long start = System.nanoTime();
                 int f = 0;
                 byte[] small = new byte[1500];
-                while (System.nanoTime() < end && f < 120_000) {
+                while (!busy && System.nanoTime() - start < 20_000_000_000L && f < 2_000_000) {
+                    if (f >= 60_000) { // a sliding window of 60k live files: unlink the oldest
+                        String old = "g" + (f - 60_000);
+                        fs.unlink(ROOT, FileSystem.ROOT, Name.of(old));
+                        written.remove(old);
+                    }
                     String name = "g" + f;
                     Created c = fs.create(ROOT, FileSystem.ROOT, Name.of(name), 0644, 1, 0);
                     small[0] = (byte) f;
@@ -129,10 +136,12 @@ class InterruptedCallersTest {
                     fs.forget(c.entry().ino(), 1);
                     written.put(name, small.clone());
                     f++;
+                    busy = System.nanoTime() - start > 4_000_000_000L && fs.volume().flushInProgress();
                 }
             } finally {
                 fs.close();
             }
+            assertTrue(busy, "never caught the flusher writing; the test proves nothing");
             TestSupport.Result fsck = TestSupport.fsck(img);
             assertEquals(0, fsck.code(), fsck.out());
             checkContents(img, written, written.size());
