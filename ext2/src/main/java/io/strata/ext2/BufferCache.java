@@ -5,7 +5,6 @@ import io.strata.core.Errno;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -30,14 +29,14 @@ import java.util.Map;
 final class BufferCache {
     private static final System.Logger LOG = System.getLogger(BufferCache.class.getName());
 
-    final FileChannel ch;
+    final ImageChannel ch;
     final int bs;
     private final long maxBuffers;
     private final long blocksCount;
     private final LinkedHashMap<Long, Buffer> map = new LinkedHashMap<>(1024, 0.75f, true);
     long reads, writes, hits;
 
-    BufferCache(FileChannel ch, int bs, long maxBytes, long blocksCount) {
+    BufferCache(ImageChannel ch, int bs, long maxBytes, long blocksCount) {
         this.ch = ch;
         this.bs = bs;
         this.maxBuffers = Math.max(64, maxBytes / bs);
@@ -161,23 +160,18 @@ final class BufferCache {
         b.pins--;
     }
 
-    static void readFully(FileChannel ch, ByteBuffer dst, long pos) throws FsException {
+    static void readFully(ImageChannel ch, ByteBuffer dst, long pos) throws FsException {
         try {
-            while (dst.hasRemaining()) {
-                int n = ch.read(dst, pos);
-                if (n < 0) { // past the image end: reads as zeros (sparse image file)
-                    while (dst.hasRemaining()) dst.put((byte) 0);
-                    return;
-                }
-                pos += n;
+            if (!ch.readFully(dst, pos)) { // past the image end: reads as zeros (sparse image file)
+                while (dst.hasRemaining()) dst.put((byte) 0);
             }
         } catch (IOException e) {
             throw new FsException(Errno.EIO, "read at " + pos + ": " + e.getMessage());
         }
     }
 
-    static void writeFully(FileChannel ch, ByteBuffer src, long pos) throws IOException {
-        while (src.hasRemaining()) pos += ch.write(src, pos);
+    static void writeFully(ImageChannel ch, ByteBuffer src, long pos) throws IOException {
+        ch.writeFully(src, pos);
     }
 
     /** One cached block. Accessors are synchronized; every mutator marks the buffer dirty. */

@@ -7,8 +7,10 @@ import java.nio.ByteOrder;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * An inode in memory: decoded fields plus the raw on-disk bytes (so fields we do not interpret, like
- * ext4's i_extra fields or in-inode xattrs, survive a rewrite). Also carries the runtime state of a
+ * An inode in memory: the decoded fields only. The on-disk bytes are not kept (they were a third of
+ * a loaded inode's memory): {@link InodeTable#write} patches these fields into the bytes in the
+ * inode-table block, so fields we do not interpret (ext4's i_extra fields, in-inode xattrs) survive
+ * a rewrite. Also carries the runtime state of a
  * loaded inode: its lock, the lookup and open counts of core's {@link InodeNode} (whose id is the
  * SPI id and whose generation is i_generation), and the pins of operations in progress (see
  * {@link InodeTable}).
@@ -23,7 +25,10 @@ final class Ext2Inode extends InodeNode {
 
     /** The ext2 inode number (the SPI id differs for 1 and 2: see {@link #spiId}). */
     final int number;
-    final byte[] raw;
+    /** The inode has the extra fields up to the nanosecond times (i_extra_isize covers them). */
+    private final boolean nsTimes;
+    /** Just allocated: the first write replaces the whole on-disk inode (no stale bytes of a previous owner). */
+    boolean fresh;
     final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
 
     int mode, uid, gid, links, flags;
@@ -41,8 +46,8 @@ final class Ext2Inode extends InodeNode {
     Ext2Inode(int number, byte[] raw) {
         super(spiId(number), ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).getInt(100));
         this.number = number;
-        this.raw = raw;
-        decode();
+        this.nsTimes = hasExtra(raw, 144);
+        decode(raw);
     }
 
     /**
@@ -59,21 +64,17 @@ final class Ext2Inode extends InodeNode {
         return links > 0;
     }
 
-    private ByteBuffer le() {
+    private static ByteBuffer le(byte[] raw) {
         return ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    int extraIsize() {
-        return raw.length > 128 ? le().getShort(128) & 0xffff : 0;
-    }
-
-    private boolean hasExtra(int fieldEnd) {
-        int e = extraIsize();
+    private static boolean hasExtra(byte[] raw, int fieldEnd) {
+        int e = raw.length > 128 ? le(raw).getShort(128) & 0xffff : 0;
         return raw.length > 128 && e >= fieldEnd - 128 && 128 + e <= raw.length;
     }
 
-    private void decode() {
-        ByteBuffer b = le();
+    private void decode(byte[] raw) {
+        ByteBuffer b = le(raw);
         mode = b.getShort(0) & 0xffff;
         uid = (b.getShort(2) & 0xffff) | ((b.getShort(120) & 0xffff) << 16);
         long sizeLo = b.getInt(4) & 0xffffffffL;
@@ -89,7 +90,7 @@ final class Ext2Inode extends InodeNode {
         fileAcl = b.getInt(104) & 0xffffffffL;
         long high = b.getInt(108) & 0xffffffffL;
         size = isReg() ? sizeLo | (high << 32) : sizeLo;
-        if (hasExtra(144)) {
+        if (nsTimes) {
             ctimeNs = decodeExtra(b.getInt(132));
             mtimeNs = decodeExtra(b.getInt(136));
             atimeNs = decodeExtra(b.getInt(140));
@@ -108,9 +109,9 @@ final class Ext2Inode extends InodeNode {
         return ((long) (x & 3)) << 32;
     }
 
-    /** Serialises the fields back into {@link #raw}. */
-    byte[] encode() {
-        ByteBuffer b = le();
+    /** Serialises the fields into {@code raw}, the inode's current on-disk bytes. */
+    void encode(byte[] raw) {
+        ByteBuffer b = le(raw);
         b.putShort(0, (short) mode);
         b.putShort(2, (short) uid);
         b.putShort(120, (short) (uid >>> 16));
@@ -128,12 +129,11 @@ final class Ext2Inode extends InodeNode {
         b.putInt(100, generation);
         b.putInt(104, (int) fileAcl);
         if (isReg()) b.putInt(108, (int) (size >>> 32));
-        if (hasExtra(144)) {
+        if (nsTimes) {
             b.putInt(132, extra(ctime, ctimeNs));
             b.putInt(136, extra(mtime, mtimeNs));
             b.putInt(140, extra(atime, atimeNs));
         }
-        return raw;
     }
 
     private static int extra(long sec, int ns) {

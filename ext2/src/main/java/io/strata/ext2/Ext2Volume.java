@@ -1,13 +1,10 @@
 package io.strata.ext2;
 
-import io.strata.core.HostLocks;
 import io.strata.core.FsException;
 import io.strata.core.Errno;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -37,7 +34,7 @@ public final class Ext2Volume implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Ext2Volume.class.getName());
 
     final Path path;
-    final FileChannel ch;
+    final ImageChannel ch;
     final Superblock sb;
     final GroupDescriptors gdt;
     final BufferCache cache;
@@ -60,7 +57,7 @@ public final class Ext2Volume implements AutoCloseable {
     private ScheduledExecutorService flusher;
     private volatile boolean closed;
 
-    private Ext2Volume(Path path, FileChannel ch, Superblock sb, byte[] gdtBytes, Ext2Options opts, boolean ro)
+    private Ext2Volume(Path path, ImageChannel ch, Superblock sb, byte[] gdtBytes, Ext2Options opts, boolean ro)
             throws IOException {
         this.path = path;
         this.ch = ch;
@@ -86,8 +83,8 @@ public final class Ext2Volume implements AutoCloseable {
     public static Ext2Volume open(Path image, Ext2Options opts) throws IOException {
         boolean ro = opts.readOnly();
         String roReason = null;
-        FileChannel ch = ro ? FileChannel.open(image, StandardOpenOption.READ)
-                : FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        // Read-only first; a read-write open is reopened with the image lock once the features allow writing.
+        ImageChannel ch = ImageChannel.open(image, false);
         try {
             byte[] raw = new byte[Superblock.SIZE];
             readAt(ch, raw, Superblock.OFFSET);
@@ -111,13 +108,12 @@ public final class Ext2Volume implements AutoCloseable {
                 LOG.log(System.Logger.Level.WARNING, "ext2: " + image + ": " + roReason + ": mounting read-only");
                 ro = true;
             }
-            if (ro != opts.readOnly()) {
-                ch.close();
-                ch = FileChannel.open(image, StandardOpenOption.READ);
-            }
             // One writer per image: a second read-write open (another mount, strata ext2 put, mkfs)
             // would interleave metadata updates and lose files. Read-only opens stay allowed.
-            if (!ro) HostLocks.lockExclusive(ch, image, "ext2: image " + image);
+            if (!ro) {
+                ch.close();
+                ch = ImageChannel.open(image, true);
+            }
             int tb = GroupDescriptors.tableBlocks(sb);
             byte[] gdtBytes = new byte[tb * sb.blockSize()];
             for (int i = 0; i < tb; i++) {
@@ -138,11 +134,8 @@ public final class Ext2Volume implements AutoCloseable {
         }
     }
 
-    private static void readAt(FileChannel ch, byte[] dst, long pos) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(dst);
-        while (b.hasRemaining()) {
-            if (ch.read(b, pos + b.position()) < 0) throw new IOException("ext2: image too short");
-        }
+    private static void readAt(ImageChannel ch, byte[] dst, long pos) throws IOException {
+        if (!ch.readFully(ByteBuffer.wrap(dst), pos)) throw new IOException("ext2: image too short");
     }
 
     private void mount() throws IOException {
@@ -283,7 +276,7 @@ public final class Ext2Volume implements AutoCloseable {
         if (closed) return;
         try {
             if (!readOnly) {
-                if (flusher != null) flusher.shutdownNow();
+                stopFlusher();
                 inodes.reclaimAllUnlinked();
                 synchronized (sb) {
                     sb.setState(origState);
@@ -298,8 +291,36 @@ public final class Ext2Volume implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the background flusher without interrupting it: an interrupt in the middle of its
+     * write would close the image channel under the final flush. Pending runs are cancelled, a
+     * running one finishes; waits for it even if the caller is interrupted.
+     */
+    private void stopFlusher() {
+        if (flusher == null) return;
+        flusher.shutdown();
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    if (flusher.awaitTermination(1, TimeUnit.MINUTES)) break;
+                    LOG.log(System.Logger.Level.WARNING, "ext2: " + path + ": still waiting for the background flush");
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+    }
+
     public Superblock superblock() {
         return sb;
+    }
+
+    /** A flush is running now (tests: unmount while the flusher writes). */
+    boolean flushInProgress() {
+        return flushLock.isLocked();
     }
 
     boolean isClosed() {

@@ -4,7 +4,6 @@ import io.strata.core.FsException;
 import io.strata.core.Errno;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.util.concurrent.locks.ReadWriteLock;
 
 /**
@@ -22,12 +21,12 @@ import java.util.concurrent.locks.ReadWriteLock;
 final class FileIo {
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(65536);
 
-    private final FileChannel ch;
+    private final ImageChannel ch;
     private final BlockMap map;
     private final int bs;
     private final ReadWriteLock barrier;
 
-    FileIo(FileChannel ch, BlockMap map, int bs, ReadWriteLock barrier) {
+    FileIo(ImageChannel ch, BlockMap map, int bs, ReadWriteLock barrier) {
         this.ch = ch;
         this.map = map;
         this.bs = bs;

@@ -3,8 +3,6 @@ package io.strata.ext2;
 import io.strata.core.FsException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * Inode-table access and the table of loaded inodes. There is at most one {@link Ext2Inode} object
@@ -29,7 +27,7 @@ final class InodeTable {
     private final BufferCache cache;
     private final int inodeSize, bs;
     private final long firstIno;
-    private final Map<Integer, Ext2Inode> loaded = new HashMap<>();
+    private final LoadedInodes loaded = new LoadedInodes();
     Reclaimer reclaimer;
 
     InodeTable(Superblock sb, GroupDescriptors gdt, BufferCache cache) {
@@ -65,10 +63,44 @@ final class InodeTable {
         return raw;
     }
 
-    /** Stores the inode's fields into its inode-table block (in the cache). */
+    /**
+     * Stores the inode's fields into its inode-table block (in the cache), over the bytes there so
+     * that fields we do not decode are kept; a fresh inode's first write replaces all of them.
+     * Caller holds the inode's write lock (one writer per inode; other inodes of the block touch
+     * other bytes).
+     */
     void write(Ext2Inode inode) throws FsException {
-        byte[] raw = inode.encode();
         try (BufferCache.Buffer b = cache.get(blockOf(inode.number))) {
+            byte[] raw = inode.fresh ? freshRaw() : new byte[inodeSize];
+            if (!inode.fresh) b.read(offsetOf(inode.number), raw, 0, inodeSize);
+            inode.encode(raw);
+            b.write(offsetOf(inode.number), raw, 0, inodeSize);
+            inode.fresh = false;
+        }
+    }
+
+    /** The on-disk bytes of a just-allocated inode before its fields: zeros, room for nanosecond times. */
+    private byte[] freshRaw() {
+        byte[] raw = new byte[inodeSize];
+        if (inodeSize > 128) {
+            // room for nanosecond timestamps, as mke2fs and the kernel do for large inodes
+            raw[128] = 32;
+        }
+        return raw;
+    }
+
+    /** The inode's bytes as they will be on disk apart from the decoded fields (for in-inode xattrs). */
+    byte[] currentRaw(Ext2Inode inode) throws FsException {
+        return inode.fresh ? freshRaw() : readRaw(inode.number);
+    }
+
+    /** Zeroes the in-inode xattr area on disk (its attributes moved to the xattr block). Caller holds the inode's write lock. */
+    void clearInodeXattrs(Ext2Inode inode) throws FsException {
+        if (inode.fresh) return; // its first write zeroes the area anyway
+        try (BufferCache.Buffer b = cache.get(blockOf(inode.number))) {
+            byte[] raw = new byte[inodeSize];
+            b.read(offsetOf(inode.number), raw, 0, inodeSize);
+            XattrBlock.clearInode(raw);
             b.write(offsetOf(inode.number), raw, 0, inodeSize);
         }
     }
@@ -87,7 +119,7 @@ final class InodeTable {
             Ext2Inode i = loaded.get(ino);
             if (i == null) {
                 i = new Ext2Inode(ino, raw);
-                loaded.put(ino, i);
+                loaded.put(i);
             }
             i.pins++;
             return i;
@@ -96,18 +128,15 @@ final class InodeTable {
 
     /** A fresh inode (just allocated): zeroed raw bytes but for the generation, pinned. */
     Ext2Inode create(int ino, int generation) throws FsException {
-        byte[] raw = new byte[inodeSize];
-        if (inodeSize > 128) {
-            // room for nanosecond timestamps, as mke2fs and the kernel do for large inodes
-            raw[128] = 32;
-        }
+        byte[] raw = freshRaw();
         ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).putInt(100, generation);
         synchronized (this) {
             Ext2Inode stale = loaded.get(ino);
             if (stale != null && !stale.freed) throw Corrupt.eio("inode " + ino + " allocated while in use");
             Ext2Inode i = new Ext2Inode(ino, raw);
+            i.fresh = true;
             i.pins = 1;
-            loaded.put(ino, i);
+            loaded.put(i);
             return i;
         }
     }
@@ -206,7 +235,7 @@ final class InodeTable {
     void reclaimAllUnlinked() {
         java.util.List<Ext2Inode> todo;
         synchronized (this) {
-            todo = loaded.values().stream().filter(x -> x.links == 0 && !x.freed && x.number >= firstIno).toList();
+            todo = loaded.matching(x -> x.links == 0 && !x.freed && x.number >= firstIno);
             for (Ext2Inode x : todo) x.pins++;
         }
         for (Ext2Inode x : todo) {

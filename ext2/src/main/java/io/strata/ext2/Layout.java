@@ -212,6 +212,7 @@ public final class Layout {
     }
 
     private static void write(FileChannel ch, byte[] b, long pos) throws IOException {
-        BufferCache.writeFully(ch, ByteBuffer.wrap(b), pos);
+        ByteBuffer src = ByteBuffer.wrap(b);
+        while (src.hasRemaining()) pos += ch.write(src, pos);
     }
 }

@@ -28,7 +28,7 @@ final class Xattrs {
     }
 
     static List<XattrBlock.Attr> list(Ext2Volume v, Ext2Inode in) throws FsException {
-        List<XattrBlock.Attr> all = new ArrayList<>(XattrBlock.parseInode(in.raw, in.number));
+        List<XattrBlock.Attr> all = new ArrayList<>(XattrBlock.parseInode(v.inodes.currentRaw(in), in.number));
         all.addAll(blockAttrs(v, in, new long[1]));
         return all;
     }
@@ -47,7 +47,7 @@ final class Xattrs {
         XattrBlock.Attr key = XattrBlock.split(name, value);
         synchronized (v.xattrLock) {
             long[] ref = new long[1];
-            List<XattrBlock.Attr> inInode = new ArrayList<>(XattrBlock.parseInode(in.raw, in.number));
+            List<XattrBlock.Attr> inInode = new ArrayList<>(XattrBlock.parseInode(v.inodes.currentRaw(in), in.number));
             List<XattrBlock.Attr> attrs = blockAttrs(v, in, ref);
             boolean movedFromInode = false;
             if (!inInode.isEmpty()) { // fold the in-inode attributes into the block set
@@ -66,7 +66,7 @@ final class Xattrs {
             if (value != null) attrs.add(key);
             if (!XattrBlock.fits(attrs, v.bs)) throw new FsException(Errno.ENOSPC, "xattrs do not fit in one block");
             store(v, in, attrs, ref[0], useReserved);
-            if (movedFromInode) XattrBlock.clearInode(in.raw);
+            if (movedFromInode) v.inodes.clearInodeXattrs(in);
         }
     }
 
