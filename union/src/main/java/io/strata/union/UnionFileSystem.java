@@ -62,6 +62,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * taken as the origin). Inode numbers of 2^56 and above are folded by xor and may collide.
  * One st_dev: whatever the frontend reports for the mount.
  *
+ * <h2>redirect_dir</h2>
+ * Renaming a lower or merged directory copies up the directory itself, sets {@code <ns>redirect}
+ * (its old name within one parent, else the absolute lower path; see {@link #redirectFor}) and
+ * renames it in the upper; {@link #resolve} follows redirects in every layer. Modes: {@link RedirectMode}.
+ *
  * <h2>Permissions</h2>
  * The union checks every request with {@link Access} against the union attributes (the upper's,
  * else the top lower's) and the real caller, then calls the layers as the mounter
@@ -85,8 +90,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * layer (on the layer's thread) take no union lock: ids are translated through a concurrent map.
  *
  * <h2>Not in this slice</h2>
- * Renaming a lower or merged directory answers EXDEV (redirect_dir comes next); copy modes other
- * than transparent are refused at open; hard links of lower files become separate inodes after a
+ * Copy modes other than transparent are refused at open; hard links of lower files become separate inodes after a
  * copy-up. See union/NOTES.md.
  */
 public final class UnionFileSystem implements FileSystem {
