@@ -69,7 +69,7 @@ final class Backends {
             if (o.union() == null) throw new UsageException("a union needs -o lowerdir=L1[:L2...][,upperdir=U,workdir=W]");
             UnionStack.check(o.union());
         } else if (o.union() != null) {
-            throw new UsageException("lowerdir=, upperdir=, workdir=, copymode=, whiteout= and userxattr are union options "
+            throw new UsageException("lowerdir=, upperdir=, workdir=, copymode=, whiteout=, redirect_dir= and userxattr are union options "
                     + "(strata mount union MNT -o lowerdir=...)");
         }
         if (kind != Kind.MEMORY && o.sizeBytes() > 0) throw new UsageException("size= only applies to the memory backend");

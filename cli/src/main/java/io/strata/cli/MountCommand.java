@@ -76,6 +76,10 @@ final class MountCommand {
               copymode=transparent              union: owner/mode of copied-up objects (traditional and
                                                 masquerade: not implemented yet)
               whiteout=whenneeded|always        union: when a removal leaves a whiteout
+              redirect_dir=on|follow|nofollow|off
+                                                union: renaming a lower/merged directory writes a
+                                                redirect xattr (on, the default) or is EXDEV (follow,
+                                                off: redirects are still followed; nofollow: not)
               userxattr                         union: user.overlay.* instead of trusted.overlay.*
               writeback, nowriteback            the kernel's writeback cache (default: on with
                                                 cache=exclusive, except memory). Faster writes, but ENOSPC/EIO

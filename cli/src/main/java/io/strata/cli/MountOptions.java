@@ -19,7 +19,7 @@ record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean a
     static final String KNOWN = "size=, cache=exclusive|writethrough|shared, ro, rw, allow_other, "
             + "default_permissions, nodefault_permissions, handles=never|prefer|mandatory, dev, nodev, "
             + "passthrough=on|off, cache_size=, writeback, nowriteback, verity, manifest=, lowerdir=, upperdir=, workdir=, "
-            + "copymode=, whiteout=, userxattr, and the generic ones: " + Generic.KNOWN;
+            + "copymode=, whiteout=, redirect_dir=, userxattr, and the generic ones: " + Generic.KNOWN;
 
     /** Parses every -o value given (they accumulate, later ones win). */
     static MountOptions parse(List<String> values, CacheMode defaultCache) throws UsageException {
@@ -42,7 +42,7 @@ record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean a
         boolean ro = false, allowOther = false, defPerm = true, dev = false, passthrough = true;
         Boolean writeback = null; // default: on exactly in exclusive
         String handles = null;
-        String lowerdir = null, upperdir = null, workdir = null, copyMode = null, whiteout = null;
+        String lowerdir = null, upperdir = null, workdir = null, copyMode = null, whiteout = null, redirectDir = null;
         boolean userxattr = false, verity = false;
         Path manifest = null;
         List<String> unknown = new ArrayList<>();
@@ -72,6 +72,7 @@ record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean a
                 case "workdir" -> workdir = need(k, v);
                 case "copymode" -> copyMode = need(k, v);
                 case "whiteout" -> whiteout = need(k, v);
+                case "redirect_dir" -> redirectDir = need(k, v);
                 case "userxattr" -> userxattr = true;
                 case "verity" -> verity = true;
                 case "manifest" -> {
@@ -109,7 +110,7 @@ record MountOptions(CacheMode cache, long sizeBytes, boolean readOnly, boolean a
             throw new UsageException("writeback needs cache=exclusive");
         }
         boolean wb = writeback != null ? writeback : cache == CacheMode.EXCLUSIVE && writebackByDefault;
-        UnionStack.Spec union = new UnionStack.Spec(lowerdir, upperdir, workdir, copyMode, whiteout, userxattr);
+        UnionStack.Spec union = new UnionStack.Spec(lowerdir, upperdir, workdir, copyMode, whiteout, userxattr, redirectDir);
         return new MountOptions(cache, size, ro, allowOther, defPerm, handles, dev, passthrough, cacheBytes, wb, vfs,
                 union.isUnion() ? union : null, verity, manifest);
     }

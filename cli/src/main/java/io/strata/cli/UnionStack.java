@@ -14,6 +14,7 @@ import io.strata.passthrough.PassthroughFileSystem;
 import io.strata.passthrough.PassthroughOptions;
 import io.strata.sys.Libc;
 import io.strata.union.CopyMode;
+import io.strata.union.RedirectMode;
 import io.strata.union.UnionFileSystem;
 import io.strata.union.UnionLayer;
 import io.strata.union.UnionOptions;
@@ -41,9 +42,11 @@ final class UnionStack {
     private UnionStack() {}
 
     /** What the -o options said about the union (null members: not given). */
-    record Spec(String lowerdir, String upperdir, String workdir, String copyMode, String whiteout, boolean userxattr) {
+    record Spec(String lowerdir, String upperdir, String workdir, String copyMode, String whiteout, boolean userxattr,
+                String redirectDir) {
         boolean isUnion() {
-            return lowerdir != null || upperdir != null || workdir != null || copyMode != null || whiteout != null || userxattr;
+            return lowerdir != null || upperdir != null || workdir != null || copyMode != null || whiteout != null || userxattr
+                    || redirectDir != null;
         }
     }
 
@@ -61,6 +64,7 @@ final class UnionStack {
         try {
             if (s.copyMode() != null) CopyMode.parse(s.copyMode());
             if (s.whiteout() != null) WhiteoutMode.parse(s.whiteout());
+            if (s.redirectDir() != null) RedirectMode.parse(s.redirectDir());
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -148,6 +152,7 @@ final class UnionStack {
                     s.whiteout() == null ? null : WhiteoutMode.parse(s.whiteout()),
                     s.userxattr() ? XattrNamespace.USER : XattrNamespace.TRUSTED, cache,
                     Caller.of(Libc.geteuid(), Libc.getgid()));
+            if (s.redirectDir() != null) uo = uo.withRedirects(RedirectMode.parse(s.redirectDir()));
             return new OwnedStack(UnionFileSystem.open(uo), owned);
         } catch (IOException | RuntimeException e) {
             for (FileSystem fs : owned.reversed()) fs.close();

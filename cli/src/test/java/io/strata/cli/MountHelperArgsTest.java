@@ -60,4 +60,13 @@ class MountHelperArgsTest {
         UsageException bad = assertThrows(UsageException.class, () -> MountOptions.parse(List.of("frobnicate"), CacheMode.SHARED));
         assertTrue(bad.getMessage().contains("unknown mount option frobnicate"), bad.getMessage());
     }
+
+    @Test
+    void redirectDirIsAUnionOption() throws Exception {
+        MountOptions o = MountOptions.parse(List.of("lowerdir=/l,upperdir=/u,workdir=/w,redirect_dir=follow"), CacheMode.SHARED);
+        assertEquals("follow", o.union().redirectDir());
+        UsageException bad = assertThrows(UsageException.class, () -> UnionStack.check(
+                MountOptions.parse(List.of("lowerdir=/l,redirect_dir=sideways"), CacheMode.SHARED).union()));
+        assertTrue(bad.getMessage().contains("redirect_dir"), bad.getMessage());
+    }
 }

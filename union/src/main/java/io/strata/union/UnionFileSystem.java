@@ -62,6 +62,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * taken as the origin). Inode numbers of 2^56 and above are folded by xor and may collide.
  * One st_dev: whatever the frontend reports for the mount.
  *
+ * <h2>redirect_dir</h2>
+ * Renaming a lower or merged directory copies up the directory itself, sets {@code <ns>redirect}
+ * (its old name within one parent, else the absolute lower path; see {@link #redirectFor}) and
+ * renames it in the upper; {@link #resolve} follows redirects in every layer. Modes: {@link RedirectMode}.
+ *
  * <h2>Permissions</h2>
  * The union checks every request with {@link Access} against the union attributes (the upper's,
  * else the top lower's) and the real caller, then calls the layers as the mounter
@@ -85,8 +90,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * layer (on the layer's thread) take no union lock: ids are translated through a concurrent map.
  *
  * <h2>Not in this slice</h2>
- * Renaming a lower or merged directory answers EXDEV (redirect_dir comes next); copy modes other
- * than transparent are refused at open; hard links of lower files become separate inodes after a
+ * Copy modes other than transparent are refused at open; hard links of lower files become separate inodes after a
  * copy-up. See union/NOTES.md.
  */
 public final class UnionFileSystem implements FileSystem {
@@ -345,7 +349,7 @@ public final class UnionFileSystem implements FileSystem {
     }
 
     /** What a name resolves to in a directory; the caller owns the layer references in it. */
-    private record Resolved(LayerRef upper, List<LayerRef> lowers, Attr attr, long stIno) {
+    private record Resolved(LayerRef upper, List<LayerRef> lowers, Attr attr, long stIno, byte[] redirect) {
         void release() {
             if (upper != null) upper.layer().forget(upper.ino());
             for (LayerRef l : lowers) l.layer().forget(l.ino());
@@ -365,6 +369,7 @@ public final class UnionFileSystem implements FileSystem {
         Attr top = null;
         long st = 0;
         boolean done = false;
+        byte[] redirect = null; // the upper directory's redirect xattr, if any
         try {
             LayerRef du = dir.upper;
             if (du != null) {
@@ -390,59 +395,198 @@ public final class UnionFileSystem implements FileSystem {
                     up = new LayerRef(u, e.ino(), x);
                 }
             }
-            for (LayerRef dl : done ? List.<LayerRef>of() : dir.lowers) {
-                Layer l = dl.layer();
-                if (OverlayFormat.isOciName(name)) break; // .wh.* names of lower layers are format, not files
-                Name wh = OverlayFormat.ociWhiteoutFor(name);
-                if (wh != null) {
-                    Entry w = l.find(dl.ino(), wh);
-                    if (w != null) {
-                        l.forget(w.ino());
-                        break;
+            // The lower search, as the kernel's ovl_lookup_data: a name in dir's lower directories,
+            // or (after an absolute redirect) a path from every lower layer's root. A redirect found
+            // on a directory rewrites it for the layers below.
+            List<Name> path = List.of(name);
+            boolean absolute = false;
+            boolean redirected = false;
+            if (up != null && top.isDirectory() && !done) {
+                byte[] rd = up.layer().xattr(up.ino(), format.redirect);
+                if (rd != null) {
+                    Redirect r = Redirect.parse(rd);
+                    path = r.path();
+                    absolute = r.absolute();
+                    redirected = true;
+                    redirect = rd;
+                }
+            }
+            boolean stop = done || OverlayFormat.isOciName(name); // .wh.* names of lower layers are format, not files
+            for (Layer l : lowers) {
+                if (stop) break;
+                long base;
+                boolean baseX;
+                if (absolute) {
+                    base = l.root;
+                    baseX = rootX(l);
+                } else {
+                    LayerRef dl = refIn(dir.lowers, l);
+                    if (dl == null) continue;
+                    base = dl.ino();
+                    baseX = dl.xattrWhiteouts();
+                }
+                if (redirected && !options.redirects().follows()) {
+                    throw new FsException(Errno.EPERM, "refusing to follow redirect (redirect_dir=nofollow)");
+                }
+                List<Name> next = new ArrayList<>(path.size());
+                boolean nextAbsolute = absolute;
+                Entry held = null; // the intermediate directory walked through (absolute paths)
+                try {
+                    for (int i = 0; i < path.size(); i++) {
+                        Name comp = path.get(i);
+                        boolean last = i == path.size() - 1;
+                        boolean wantDir = !last || top == null || top.isDirectory();
+                        Step sp = step(l, base, baseX, comp, wantDir);
+                        if (!last) {
+                            if (sp.whiteout()) {
+                                stop = true;
+                                break;
+                            }
+                            if (sp.entry() == null) {
+                                next.addAll(path.subList(i, path.size()));
+                                break;
+                            }
+                            if (!sp.entry().attr().isDirectory()) {
+                                l.forget(sp.entry().ino());
+                                stop = true;
+                                break;
+                            }
+                            if (held != null) l.forget(held.ino());
+                            held = sp.entry();
+                            base = held.ino();
+                            baseX = sp.x();
+                            next.add(comp);
+                            if (sp.opaque()) {
+                                stop = true; // this layer's walk goes on; the layers below are hidden
+                            } else {
+                                byte[] rd = l.xattr(held.ino(), format.redirect);
+                                if (rd != null) {
+                                    redirected = true;
+                                    Redirect r = Redirect.parse(rd);
+                                    if (r.absolute()) {
+                                        next = new ArrayList<>(r.path());
+                                        nextAbsolute = true;
+                                        stop = false; // the kernel: an absolute redirect below an opaque one continues
+                                    } else {
+                                        next.set(next.size() - 1, r.path().get(0));
+                                    }
+                                }
+                            }
+                            continue;
+                        }
+                        // the last component: the object itself
+                        next.add(comp);
+                        if (sp.whiteout()) {
+                            stop = true;
+                            break;
+                        }
+                        Entry e = sp.entry();
+                        if (e == null) break;
+                        Attr a = e.attr();
+                        if (top != null && !top.isDirectory()) {
+                            // a non-directory upper: the same-typed lower object below is its origin
+                            if (a.type() == top.type()) {
+                                lows.add(new LayerRef(l, e.ino(), false));
+                                st = xino(l.index, a.ino());
+                            } else {
+                                l.forget(e.ino());
+                            }
+                            stop = true;
+                            break;
+                        }
+                        if (top != null && !a.isDirectory()) {
+                            l.forget(e.ino()); // a non-directory below a directory ends the merge
+                            stop = true;
+                            break;
+                        }
+                        lows.add(new LayerRef(l, e.ino(), sp.x()));
+                        if (lows.size() == 1) st = xino(l.index, a.ino());
+                        if (top == null) top = a;
+                        if (!a.isDirectory() || sp.opaque()) {
+                            stop = true;
+                            break;
+                        }
+                        byte[] rd = l.xattr(e.ino(), format.redirect);
+                        if (rd != null) {
+                            redirected = true;
+                            Redirect r = Redirect.parse(rd);
+                            if (r.absolute()) {
+                                next = new ArrayList<>(r.path());
+                                nextAbsolute = true;
+                                stop = false;
+                            } else {
+                                next.set(next.size() - 1, r.path().get(0));
+                            }
+                        }
                     }
+                } finally {
+                    if (held != null) l.forget(held.ino());
                 }
-                Entry e = l.find(dl.ino(), name);
-                if (e == null) continue;
-                if (format.isWhiteout(l, e.ino(), e.attr(), dl.xattrWhiteouts())) {
-                    l.forget(e.ino());
-                    break;
-                }
-                Attr a = e.attr();
-                if (top != null && !top.isDirectory()) {
-                    // a non-directory upper: the same-typed lower object below is its origin
-                    if (a.type() == top.type()) {
-                        lows.add(new LayerRef(l, e.ino(), false));
-                        st = xino(l.index, a.ino());
-                    } else {
-                        l.forget(e.ino());
-                    }
-                    break;
-                }
-                if (top != null && !a.isDirectory()) {
-                    l.forget(e.ino()); // a non-directory below a directory ends the merge
-                    break;
-                }
-                boolean opaque = false, x = false;
-                if (a.isDirectory()) {
-                    byte[] op = l.xattr(e.ino(), format.opaque);
-                    x = OverlayFormat.isX(op);
-                    opaque = OverlayFormat.isY(op);
-                    if (!opaque) {
-                        Entry m = l.find(e.ino(), OverlayFormat.OCI_OPAQUE);
-                        if (m != null) opaque = forgot(l, m);
-                    }
-                }
-                lows.add(new LayerRef(l, e.ino(), x));
-                if (lows.size() == 1) st = xino(l.index, a.ino());
-                if (top == null) top = a;
-                if (!a.isDirectory() || opaque) break;
+                path = next;
+                absolute = nextAbsolute;
             }
         } catch (FsException | RuntimeException x) {
-            new Resolved(up, lows, top, st).release();
+            new Resolved(up, lows, top, st, null).release();
             throw x;
         }
         if (top == null) return null;
-        return new Resolved(up, lows, top, st);
+        return new Resolved(up, lows, top, st, redirect);
+    }
+
+    /** One name looked up in one lower directory: absent (entry null), whited out, or found. */
+    private record Step(Entry entry, boolean whiteout, boolean opaque, boolean x) {
+        static final Step ABSENT = new Step(null, false, false, false);
+        static final Step WHITEOUT = new Step(null, true, false, false);
+    }
+
+    /**
+     * Looks {@code n} up in directory {@code dirIno} of lower {@code l}, applying char/xattr
+     * whiteouts and OCI {@code .wh.} markers; {@code dirInfo}: for a directory, read whether it
+     * is opaque (xattr "y" or OCI {@code .wh..wh..opq}) or marked "x". The caller owns the entry.
+     */
+    private Step step(Layer l, long dirIno, boolean dirX, Name n, boolean dirInfo) throws FsException {
+        Name wh = OverlayFormat.ociWhiteoutFor(n);
+        if (wh != null) {
+            Entry w = l.find(dirIno, wh);
+            if (w != null) {
+                l.forget(w.ino());
+                return Step.WHITEOUT;
+            }
+        }
+        Entry e = l.find(dirIno, n);
+        if (e == null) return Step.ABSENT;
+        boolean opaque = false, x = false;
+        try {
+            if (format.isWhiteout(l, e.ino(), e.attr(), dirX)) {
+                l.forget(e.ino());
+                return Step.WHITEOUT;
+            }
+            if (dirInfo && e.attr().isDirectory()) {
+                byte[] op = l.xattr(e.ino(), format.opaque);
+                x = OverlayFormat.isX(op);
+                opaque = OverlayFormat.isY(op);
+                if (!opaque) {
+                    Entry m = l.find(e.ino(), OverlayFormat.OCI_OPAQUE);
+                    if (m != null) opaque = forgot(l, m);
+                }
+            }
+        } catch (FsException | RuntimeException ex) {
+            l.forget(e.ino());
+            throw ex;
+        }
+        return new Step(e, false, opaque, x);
+    }
+
+    /** The merged directory of {@code dirs} that lives in layer {@code l}, or null. */
+    private static LayerRef refIn(List<LayerRef> dirs, Layer l) {
+        for (LayerRef r : dirs) if (r.layer() == l) return r;
+        return null;
+    }
+
+    /** Whether lower {@code l}'s root is marked "x" (may hold xattr whiteouts). */
+    private boolean rootX(Layer l) {
+        LayerRef r = refIn(root.lowers, l);
+        return r != null && r.xattrWhiteouts();
     }
 
     /**
@@ -471,6 +615,7 @@ public final class UnionFileSystem implements FileSystem {
                 } catch (FsException e) {
                     throw new IllegalStateException(e);
                 }
+                n.redirect = r.redirect;
                 parent.pins.incrementAndGet();
                 registry.put(key, n);
                 track(n, r.upper);
@@ -484,7 +629,7 @@ public final class UnionFileSystem implements FileSystem {
 
     /** A node for an object the union just made in the upper (no lower origin). */
     private UnionNode adopt(UnionNode parent, Name name, long upperIno, Attr a) {
-        Resolved r = new Resolved(new LayerRef(upper, upperIno, false), List.of(), a, xino(0, a.ino()));
+        Resolved r = new Resolved(new LayerRef(upper, upperIno, false), List.of(), a, xino(0, a.ino()), null);
         return obtain(parent, name, r);
     }
 
@@ -1026,7 +1171,9 @@ public final class UnionFileSystem implements FileSystem {
                 v.ns.writeLock().lock();
                 try {
                     if (!listing.of(v).isEmpty()) throw FsException.of(Errno.ENOTEMPTY);
-                    boolean wh = !v.lowers.isEmpty() || needsWhiteout(p, name);
+                    // a redirected directory's lowers live elsewhere (their old name has its own
+                    // whiteout): only a lower entry at this name needs one here
+                    boolean wh = (!v.lowers.isEmpty() && v.redirect == null) || needsWhiteout(p, name);
                     if (inUpper) {
                         clearUpperDir(v);
                         if (wh) replaceDirWithWhiteout(p, name);
@@ -1093,7 +1240,8 @@ public final class UnionFileSystem implements FileSystem {
             try {
                 copyUp(p, true);
                 copyUp(q, true);
-                if (!src.isDir()) copyUp(src, true);
+                // a lower or merged directory is copied up (the directory only) to carry a redirect
+                if (!src.isDir() || (!src.lowers.isEmpty() && options.redirects().creates())) copyUp(src, true);
                 if (renameLocked(c, p, name, q, newName, flags, src)) return;
             } finally {
                 forget(src.ino(), 1);
@@ -1131,13 +1279,14 @@ public final class UnionFileSystem implements FileSystem {
                         for (UnionNode x = q; x != null && !x.isRoot; x = parentOf(x)) {
                             if (x == s) throw FsException.of(Errno.EINVAL);
                         }
-                        if (!s.lowers.isEmpty()) {
-                            throw new FsException(Errno.EXDEV, "renaming a lower or merged directory (redirect_dir) is not implemented");
+                        if (!s.lowers.isEmpty() && !options.redirects().creates()) {
+                            throw new FsException(Errno.EXDEV, "renaming a lower or merged directory needs redirect_dir=on");
                         }
                     } else if (t != null && t.isDir()) {
                         throw FsException.of(Errno.EISDIR);
                     }
                     if (s.upper == null) return false; // copied up meanwhile by nobody: prepare again
+                    byte[] redirect = s.isDir() && !s.lowers.isEmpty() ? redirectFor(s, p == q) : null;
                     if (t != null && t.isDir()) {
                         // the replaced directory is locked after p and q; if it is p or an ancestor
                         // of p it is not empty, and locking it now would break parent-before-child
@@ -1148,13 +1297,14 @@ public final class UnionFileSystem implements FileSystem {
                         try {
                             if (!listing.of(t).isEmpty()) throw FsException.of(Errno.ENOTEMPTY);
                             if (t.upper != null) clearUpperDir(t);
-                            moveInUpper(p, name, q, newName, s);
+                            moveInUpper(p, name, q, newName, s, redirect);
                         } finally {
                             t.ns.writeLock().unlock();
                         }
                     } else {
-                        moveInUpper(p, name, q, newName, s);
+                        moveInUpper(p, name, q, newName, s, redirect);
                     }
+                    if (redirect != null) s.redirect = redirect;
                     if (t != null) {
                         t.removed = true;
                         setPlace(t, null);
@@ -1179,9 +1329,14 @@ public final class UnionFileSystem implements FileSystem {
      * name; a whiteout in the upper at the new name is replaced; the old name gets a whiteout if
      * a lower layer has it (with RENAME_WHITEOUT where the upper offers it: atomic).
      */
-    private void moveInUpper(UnionNode p, Name name, UnionNode q, Name newName, UnionNode s) throws FsException {
+    private void moveInUpper(UnionNode p, Name name, UnionNode q, Name newName, UnionNode s, byte[] redirect)
+            throws FsException {
         long pu = p.upper.ino(), qu = q.upper.ino();
-        if (s.isDir() && lowerHasAny(q, newName)) {
+        if (redirect != null) {
+            // set before the move, as the kernel: until the rename, the value names the
+            // directory's own lower place, so a crash in between leaves a correct tree
+            if (redirect != s.redirect) setRedirect(s, redirect);
+        } else if (s.isDir() && lowerHasAny(q, newName)) {
             upper.fs.setxattr(upper.as, s.upper.ino(), format.opaque, "y".getBytes(), 0);
         }
         Entry old = upper.find(qu, newName);
@@ -1202,6 +1357,52 @@ public final class UnionFileSystem implements FileSystem {
         }
         upper.fs.rename(upper.as, pu, name, qu, newName, 0);
         if (whiteout) placeWhiteout(p, name);
+    }
+
+    /**
+     * The redirect a lower or merged directory {@code s} needs when it is renamed (kernel
+     * ovl_set_redirect): its present one if it already has one and stays in its directory or is
+     * absolute; else, within one directory, its old name; else the absolute path of its lower
+     * place, built upward from its old place: each ancestor's redirect if it has one, else its
+     * name, up to the root or to the first absolute redirect. Called under the topology lock
+     * (places are stable). Longer than {@link Redirect#MAX}: EXDEV (mv copies), as the kernel.
+     */
+    private byte[] redirectFor(UnionNode s, boolean sameDir) throws FsException {
+        byte[] have = s.redirect;
+        if (have != null && (sameDir || Redirect.isAbsolute(have))) return have;
+        Place pl = s.place;
+        if (pl == null) throw FsException.of(Errno.ESTALE);
+        if (sameDir) return pl.name().bytes();
+        java.util.ArrayDeque<byte[]> parts = new java.util.ArrayDeque<>();
+        int len = 0;
+        for (UnionNode d = s; !d.isRoot; ) {
+            Place at = d.place;
+            if (at == null) throw FsException.of(Errno.ESTALE);
+            byte[] rd = d.redirect;
+            if (Redirect.isAbsolute(rd)) {
+                parts.addFirst(java.util.Arrays.copyOfRange(rd, 1, rd.length)); // its components, "/" re-added below
+                len += rd.length;
+                break;
+            }
+            byte[] c = rd != null ? rd : at.name().bytes();
+            parts.addFirst(c);
+            len += c.length + 1;
+            if (len > Redirect.MAX) break;
+            d = at.parent();
+        }
+        if (len > Redirect.MAX) throw new FsException(Errno.EXDEV, "redirect longer than " + Redirect.MAX + " bytes");
+        return Redirect.absolute(List.copyOf(parts));
+    }
+
+    private void setRedirect(UnionNode s, byte[] value) throws FsException {
+        try {
+            upper.fs.setxattr(upper.as, s.upper.ino(), format.redirect, value, 0);
+        } catch (FsException e) {
+            if (e.errno() == Errno.EOPNOTSUPP || e.errno() == Errno.ENOSYS || e.errno() == Errno.EPERM) {
+                throw new FsException(Errno.EXDEV, "the upper cannot hold the redirect xattr: " + e.getMessage());
+            }
+            throw e;
+        }
     }
 
     // ---- files ----

@@ -29,6 +29,12 @@ final class UnionNode extends InodeNode {
     volatile List<LayerRef> lowers;
     /** Null once removed (unlinked / rmdir'ed / replaced); guarded by the parents' ns locks. */
     volatile Place place;
+    /**
+     * Directories: the upper's {@code <ns>redirect} value (where its lower directories are: a name
+     * in the parent's lowers, or "/a/b" from the lower roots), or null. Changes only in a rename,
+     * under the topology lock and the parent directories' ns locks.
+     */
+    volatile byte[] redirect;
     /** A lower-only object that was removed reports nlink 0. */
     volatile boolean removed;
     final ReentrantReadWriteLock ns = new ReentrantReadWriteLock();

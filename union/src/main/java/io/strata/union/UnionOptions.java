@@ -17,9 +17,12 @@ import java.util.Objects;
  * @param xattrs     the namespace of the overlay xattrs (trusted, or user = {@code userxattr})
  * @param cache      cache mode the union's replies advertise
  * @param mounter    the privileged identity the union uses for its own layer calls (usually root)
+ * @param redirects  {@code redirect_dir=}: renaming lower/merged directories, following redirects
+ *                   (default {@link RedirectMode#ON})
  */
 public record UnionOptions(List<UnionLayer> lowers, UnionLayer upper, UnionLayer work, CopyMode copyMode,
-                           WhiteoutMode whiteouts, XattrNamespace xattrs, CacheMode cache, Caller mounter) {
+                           WhiteoutMode whiteouts, XattrNamespace xattrs, CacheMode cache, Caller mounter,
+                           RedirectMode redirects) {
     public UnionOptions {
         lowers = List.copyOf(Objects.requireNonNull(lowers, "lowers"));
         if (lowers.isEmpty()) throw new IllegalArgumentException("a union needs at least one lower layer");
@@ -36,35 +39,46 @@ public record UnionOptions(List<UnionLayer> lowers, UnionLayer upper, UnionLayer
         if (xattrs == null) xattrs = XattrNamespace.TRUSTED;
         if (cache == null) cache = CacheMode.EXCLUSIVE;
         if (mounter == null) mounter = Caller.ROOT;
+        if (redirects == null) redirects = RedirectMode.ON;
+    }
+
+    /** The options with the default redirect mode (on). */
+    public UnionOptions(List<UnionLayer> lowers, UnionLayer upper, UnionLayer work, CopyMode copyMode,
+                        WhiteoutMode whiteouts, XattrNamespace xattrs, CacheMode cache, Caller mounter) {
+        this(lowers, upper, work, copyMode, whiteouts, xattrs, cache, mounter, null);
     }
 
     /** A writable union with the defaults (transparent, whenneeded, trusted.overlay., exclusive, root). */
     public static UnionOptions of(List<UnionLayer> lowers, UnionLayer upper, UnionLayer work) {
-        return new UnionOptions(lowers, upper, work, null, null, null, null, null);
+        return new UnionOptions(lowers, upper, work, null, null, null, null, null, null);
     }
 
     /** A read-only union of {@code lowers}. */
     public static UnionOptions readOnly(List<UnionLayer> lowers) {
-        return new UnionOptions(lowers, null, null, null, null, null, null, null);
+        return new UnionOptions(lowers, null, null, null, null, null, null, null, null);
     }
 
     public UnionOptions withCopyMode(CopyMode m) {
-        return new UnionOptions(lowers, upper, work, m, whiteouts, xattrs, cache, mounter);
+        return new UnionOptions(lowers, upper, work, m, whiteouts, xattrs, cache, mounter, redirects);
     }
 
     public UnionOptions withWhiteouts(WhiteoutMode m) {
-        return new UnionOptions(lowers, upper, work, copyMode, m, xattrs, cache, mounter);
+        return new UnionOptions(lowers, upper, work, copyMode, m, xattrs, cache, mounter, redirects);
     }
 
     public UnionOptions withXattrs(XattrNamespace ns) {
-        return new UnionOptions(lowers, upper, work, copyMode, whiteouts, ns, cache, mounter);
+        return new UnionOptions(lowers, upper, work, copyMode, whiteouts, ns, cache, mounter, redirects);
     }
 
     public UnionOptions withCache(CacheMode m) {
-        return new UnionOptions(lowers, upper, work, copyMode, whiteouts, xattrs, m, mounter);
+        return new UnionOptions(lowers, upper, work, copyMode, whiteouts, xattrs, m, mounter, redirects);
     }
 
     public UnionOptions withMounter(Caller c) {
-        return new UnionOptions(lowers, upper, work, copyMode, whiteouts, xattrs, cache, c);
+        return new UnionOptions(lowers, upper, work, copyMode, whiteouts, xattrs, cache, c, redirects);
+    }
+
+    public UnionOptions withRedirects(RedirectMode m) {
+        return new UnionOptions(lowers, upper, work, copyMode, whiteouts, xattrs, cache, mounter, m);
     }
 }

@@ -169,6 +169,72 @@ class PassthroughLayersTest {
         assertEquals(kernel, Tree.of(u));
     }
 
+    /** Mounts the kernel overlay on lower/upper with {@code redirect_dir=on}; false if it cannot. */
+    private boolean kernelMount(Path mnt) throws Exception {
+        Tree.Result m = Tree.run("mount", "-t", "overlay", "overlay", "-o",
+                "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work + ",redirect_dir=on", mnt.toString());
+        return m.code() == 0;
+    }
+
+    @Test
+    void directoriesStrataMovedByRedirectLookTheSameUnderTheKernel() throws Exception {
+        long dirIno = u.getattr(ROOT, ino("dir"), -1).attr().ino();
+        u.rename(ROOT, R, Name.of("dir"), R, Name.of("renamed"), 0);                 // relative redirect
+        u.rename(ROOT, ino("renamed"), Name.of("sub"), ino("emptied"), Name.of("sub2"), 0); // absolute, into a merged dir
+        Opened o = u.open(ROOT, ino("renamed/keep"), OpenFlags.O_WRONLY | OpenFlags.O_APPEND);
+        u.write(ROOT, ino("renamed/keep"), o.fh(), 5, ByteBuffer.wrap("more\n".getBytes()), 0);
+        u.release(ino("renamed/keep"), o.fh(), OpenFlags.O_WRONLY);
+        u.unlink(ROOT, ino("renamed"), Name.of("move"));
+        u.mkdir(ROOT, ino("emptied/sub2"), Name.of("made"), S_IFDIR | 0755, 0);
+        u.rename(ROOT, R, Name.of("emptied"), R, Name.of("e2"), 0);                  // a parent of a redirected dir moves
+        assertEquals(dirIno, u.getattr(ROOT, ino("renamed"), -1).attr().ino(), "st_ino survives the move");
+        Map<String, String> strata = Tree.of(u);
+        assertTrue(strata.containsKey("/e2/sub2/deep"), strata.toString());
+        assertFalse(strata.containsKey("/dir"), strata.toString());
+
+        assertEquals("dir", xattr("renamed", "trusted.overlay.redirect"));
+        assertEquals("/dir/sub", xattr("e2/sub2", "trusted.overlay.redirect"));
+        assertEquals("emptied", xattr("e2", "trusted.overlay.redirect"));
+        assertEquals("character special file:0,0", stat("%F:%t,%T", "dir"));
+        assertEquals("character special file:0,0", stat("%F:%t,%T", "emptied"));
+
+        u.close();
+        u = null;
+        Path mnt = Files.createDirectories(base.resolve("mnt"));
+        assumeTrue(kernelMount(mnt), "no kernel overlay with redirect_dir here");
+        try {
+            assertEquals(strata, Tree.of(mnt));
+        } finally {
+            Tree.run("umount", mnt.toString());
+        }
+    }
+
+    @Test
+    void redirectsTheKernelWroteStrataFollows() throws Exception {
+        u.close();
+        u = null;
+        Path mnt = Files.createDirectories(base.resolve("mnt"));
+        assumeTrue(kernelMount(mnt), "no kernel overlay with redirect_dir here");
+        Map<String, String> kernel;
+        try {
+            Files.move(mnt.resolve("dir"), mnt.resolve("emptied/d2"));            // the kernel: rename(2), redirect
+            Files.move(mnt.resolve("emptied/d2/sub"), mnt.resolve("sub3"));
+            Files.move(mnt.resolve("emptied"), mnt.resolve("e3"));
+            Files.writeString(mnt.resolve("sub3/deep"), "kernel was here\n", StandardOpenOption.APPEND);
+            Files.delete(mnt.resolve("e3/d2/keep"));
+            kernel = Tree.of(mnt);
+        } finally {
+            Tree.run("umount", mnt.toString());
+        }
+        assertEquals("/dir", xattr("e3/d2", "trusted.overlay.redirect"), "the kernel did write a redirect");
+        long up = rwFs.lookup(ROOT, R, Name.of("upper")).ino();
+        long wk = rwFs.lookup(ROOT, R, Name.of("work")).ino();
+        u = UnionFileSystem.open(UnionOptions.of(List.of(UnionLayer.of(lowerFs)), new UnionLayer(rwFs, up),
+                new UnionLayer(rwFs, wk)));
+        assertEquals(kernel, Tree.of(u));
+        assertTrue(kernel.containsKey("/sub3/deep") && kernel.containsKey("/e3/only"), kernel.toString());
+    }
+
     @Test
     void hostChangesToALowerReachSubscribersWithUnionIds() throws Exception {
         java.util.concurrent.LinkedBlockingQueue<String> got = new java.util.concurrent.LinkedBlockingQueue<>();

@@ -59,6 +59,7 @@ class UnionStressTest {
             Stack.put(lower, R, "hot", hot, 0644);
             for (int i = 0; i < 10; i++) Stack.put(lower, R, "a/x" + i, "file " + i);
             Stack.mkdirs(lower, R, "b");
+            for (int i = 0; i < 5; i++) Stack.put(lower, R, "a/ld/f" + i, "lower dir file " + i); // moves by redirect
             for (int i = 0; i < 50; i++) Stack.put(lower, R, "list/l" + i, "l");
             UnionFileSystem u = st.open();
             long a = Stack.find(u, R, "a").ino(), b = Stack.find(u, R, "b").ino();
@@ -92,6 +93,7 @@ class UnionStressTest {
                 bodies.add(round -> { // files and a directory move both ways between a and b
                     u.rename(ROOT, from, Name.of("x" + round % 10), to, Name.of("x" + round % 10), 0);
                     if (round % 7 == 0) u.rename(ROOT, from, Name.of("sub"), to, Name.of("sub"), 0);
+                    if (round % 5 == 0) u.rename(ROOT, from, Name.of("ld"), to, Name.of("ld"), 0);
                 });
             }
             for (int t = 0; t < 2; t++) {
@@ -162,8 +164,15 @@ class UnionStressTest {
             Set<String> expected = new HashSet<>();
             for (int i = 0; i < 10; i++) expected.add("x" + i);
             expected.add("sub");
+            expected.add("ld");
             assertEquals(expected, new HashSet<>(all));
             assertEquals(all.size(), new HashSet<>(all).size(), "no name in both directories");
+            String ldAt = Stack.list(u, a).contains("ld") ? "a/ld" : "b/ld";
+            assertEquals(Set.of("f0", "f1", "f2", "f3", "f4"), new HashSet<>(Stack.list(u, Stack.find(u, R, ldAt).ino())),
+                    "the redirected lower dir keeps its contents");
+            try (UnionFileSystem again = UnionFileSystem.open(st.options())) {
+                assertEquals(Tree.of(u), Tree.of(again), "the upper's format alone gives the same tree");
+            }
             assertEquals(List.of(), Stack.list(st.upperFs, Stack.find(st.upperFs, st.workDir, "work").ino()));
             assertEquals(1, Stack.list(st.upperFs, st.upperDir).stream().filter("hot"::equals).count());
         }
