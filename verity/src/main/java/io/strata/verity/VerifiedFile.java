@@ -22,8 +22,17 @@ final class VerifiedFile {
     /** Blocks beyond this index are never remembered (bounds the bitmap to 32 MiB whatever the size). */
     static final long MAX_TRACKED_BLOCKS = 1L << 28;
     private static final Logger LOG = Logger.getLogger("io.strata.verity");
-    private static final ThreadLocal<byte[]> BLOCK = ThreadLocal.withInitial(() -> new byte[VerityParams.MAX_BLOCK_SIZE]);
-    private static final ThreadLocal<byte[]> HASH = ThreadLocal.withInitial(() -> new byte[64]);
+    /**
+     * A cold read is verified in windows of this many bytes (a multiple of every block size): the
+     * kernel's largest READ (1 MiB) is one lower read and one hash run. Larger reads loop.
+     */
+    static final int WINDOW = 1 << 20;
+    private static final ThreadLocal<byte[]> BUFFER = ThreadLocal.withInitial(() -> new byte[WINDOW]);
+    /** Hashes of one window's blocks (at most WINDOW / 1 KiB of them, 64 bytes each). */
+    private static final ThreadLocal<byte[]> HASHES =
+            ThreadLocal.withInitial(() -> new byte[WINDOW / VerityParams.MIN_BLOCK_SIZE * 64]);
+    private static final ThreadLocal<boolean[]> HASHED =
+            ThreadLocal.withInitial(() -> new boolean[WINDOW / VerityParams.MIN_BLOCK_SIZE]);
 
     /** Positioned reads of the lower file (the caller's handle). */
     @FunctionalInterface
@@ -36,6 +45,7 @@ final class VerifiedFile {
     private final VerityDescriptor descriptor;
     private final BlockHasher hasher;
     private final int blockSize;
+    private final int digestSize;
     private final AtomicLongArray verified;
 
     VerifiedFile(long ino, MerkleTree tree) {
@@ -44,6 +54,7 @@ final class VerifiedFile {
         this.descriptor = tree.descriptor();
         this.hasher = new BlockHasher(tree.params());
         this.blockSize = tree.params().blockSize();
+        this.digestSize = tree.params().algorithm().digestSize;
         long blocks = Math.min(tree.layout().dataBlocks, MAX_TRACKED_BLOCKS);
         this.verified = new AtomicLongArray((int) ((blocks + 63) / 64));
     }
@@ -110,27 +121,64 @@ final class VerifiedFile {
             dst.position(dst.position() + want);
             return want;
         }
-        byte[] block = BLOCK.get(), hash = HASH.get();
-        ByteBuffer blockBuf = ByteBuffer.wrap(block);
         int copied = 0;
-        for (long b = first; b <= last; b++) {
-            long start = b * blockSize;
-            int len = (int) Math.min(blockSize, size - start);
-            readFully(lower, start, blockBuf.clear().limit(len), len);
-            if (!isVerified(b)) {
-                java.util.Arrays.fill(block, len, blockSize, (byte) 0);
-                hasher.hash(block, 0, blockSize, hash, 0);
-                if (!tree.matchesDataBlock(b, hash, 0)) {
+        for (long ws = first * blockSize; ws < end; ws += WINDOW) {
+            int n = verifyWindow(lower, ws, offset, end, dst);
+            if (n < 0) { // a bad block: the bytes before it are in dst, ~n of them from this window
+                copied += ~n;
+                if (copied > 0) return copied;
+                throw new FsException(Errno.EIO, "verity: block " + first + " of inode " + ino + " is corrupt");
+            }
+            copied += n;
+        }
+        return copied;
+    }
+
+    /**
+     * One window of a cold read: [ws, ws+WINDOW) read from the lower in one call, its unverified
+     * blocks hashed in one run (on every core for a large window), checked in order, and the part
+     * of [offset, end) it covers copied to {@code dst}. Returns the bytes copied; when a block does
+     * not match (logged), {@code ~copied} after copying only the bytes before it.
+     */
+    private int verifyWindow(Lower lower, long ws, long offset, long end, ByteBuffer dst) throws FsException {
+        long size = tree.dataSize();
+        long we = Math.min(ws + WINDOW, (end + blockSize - 1) / blockSize * blockSize);
+        int dataLen = (int) (Math.min(we, size) - ws), blocks = (int) ((we - ws) / blockSize);
+        byte[] buf = BUFFER.get(), hashes = HASHES.get();
+        boolean[] hashed = HASHED.get();
+        readFully(lower, ws, ByteBuffer.wrap(buf, 0, dataLen), dataLen);
+        java.util.Arrays.fill(buf, dataLen, blocks * blockSize, (byte) 0); // zero-pad the last block
+        long b0 = ws / blockSize;
+        // Hash each run of unverified blocks in one go and remember which were hashed: the bitmap
+        // may change under us (forget() from an invalidation), and a block must never be compared
+        // against a hash that was not computed.
+        for (int i = 0; i < blocks; ) {
+            if (isVerified(b0 + i)) {
+                hashed[i++] = false;
+                continue;
+            }
+            int j = i;
+            while (j < blocks && !isVerified(b0 + j)) hashed[j++] = true;
+            HashWorkers.hash(hasher, buf, i * blockSize, j - i, blockSize, hashes, i * digestSize);
+            i = j;
+        }
+        int copied = 0;
+        for (int i = 0; i < blocks; i++) {
+            long b = b0 + i, start = b * blockSize;
+            if (hashed[i]) {
+                if (!tree.matchesDataBlock(b, hashes, i * digestSize)) {
                     LOG.log(Level.SEVERE, "verity: inode {0}: data block {1} (bytes {2}..{3}) does not match its Merkle tree",
-                            new Object[] {String.valueOf(ino), String.valueOf(b), String.valueOf(start), String.valueOf(start + len - 1)});
-                    if (copied > 0) return copied;
-                    throw new FsException(Errno.EIO, "verity: block " + b + " of inode " + ino + " is corrupt");
+                            new Object[] {String.valueOf(ino), String.valueOf(b), String.valueOf(start),
+                                    String.valueOf(Math.min(size, start + blockSize) - 1)});
+                    return ~copied;
                 }
                 markVerified(b);
             }
-            int from = (int) (Math.max(offset, start) - start), to = (int) (Math.min(end, start + len) - start);
-            dst.put(block, from, to - from);
-            copied += to - from;
+            long from = Math.max(offset, start), to = Math.min(end, Math.min(size, start + blockSize));
+            if (from < to) {
+                dst.put(buf, (int) (from - ws), (int) (to - from));
+                copied += (int) (to - from);
+            }
         }
         return copied;
     }
