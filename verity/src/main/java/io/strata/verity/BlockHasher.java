@@ -41,6 +41,29 @@ final class BlockHasher {
         for (int i = 0; i < count; i++) hash(md, data, off + i * blockSize, blockSize, out, outOff + i * d);
     }
 
+    /**
+     * {@link #hashRun} of blocks in a (direct) buffer, {@code data[off...]} in absolute positions;
+     * the buffer's own position and limit are not touched (a private view is used), so threads
+     * may hash disjoint runs of one buffer at once. A direct buffer is fed to the digest through
+     * its 4 KiB scratch array: a cache-hot copy, cheaper than copying the whole window first.
+     */
+    void hashRun(java.nio.ByteBuffer data, int off, int count, int blockSize, byte[] out, int outOff) {
+        MessageDigest md = algorithm.digest();
+        java.nio.ByteBuffer view = data.duplicate();
+        int d = algorithm.digestSize;
+        for (int i = 0; i < count; i++) {
+            int at = off + i * blockSize;
+            view.limit(at + blockSize).position(at);
+            if (paddedSalt.length > 0) md.update(paddedSalt);
+            md.update(view);
+            try {
+                md.digest(out, outOff + i * d, d);
+            } catch (DigestException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
     private void hash(MessageDigest md, byte[] block, int off, int len, byte[] out, int outOff) {
         if (paddedSalt.length > 0) md.update(paddedSalt);
         md.update(block, off, len);

@@ -63,24 +63,51 @@ final class HashWorkers {
     }
 
     /**
-     * Hashes the run and waits: one slice on the calling thread, the others on the pool (the caller
-     * works instead of idling, so a FUSE worker's request uses every core).
+     * Hashes blocks [from, from+count) of some run into their slots of the output. The slice with
+     * {@code from == 0} always runs on the thread that called {@link #hash(int, int, Slice)} (so it
+     * may touch memory only that thread can, such as a confined FUSE buffer); it is
+     * {@link #callerBlocks} long.
      */
+    @FunctionalInterface
+    interface Slice {
+        void hash(int from, int count);
+    }
+
+    /** How many blocks of a run of {@code count} the calling thread hashes itself (the rest: the pool). */
+    static int callerBlocks(int count, int bs) {
+        if (THREADS == 1 || (long) count * bs < MIN_PARALLEL_BYTES) return count;
+        return count / THREADS + count % THREADS;
+    }
+
+    /** {@link #hash(int, int, Slice)} of a run in a heap array. */
     static void hash(BlockHasher h, byte[] data, int off, int count, int bs, byte[] out, int outOff) {
-        if (THREADS == 1 || (long) count * bs < MIN_PARALLEL_BYTES) {
-            h.hashRun(data, off, count, bs, out, outOff);
+        int d = h.digestSize();
+        hash(count, bs, (from, n) -> h.hashRun(data, off + from * bs, n, bs, out, outOff + from * d));
+    }
+
+    /**
+     * Hashes a run of {@code count} blocks and waits: one slice on the calling thread, the others
+     * on the pool (the caller works instead of idling, so one FUSE request uses every core).
+     */
+    static void hash(int count, int bs, Slice run) {
+        int mine = callerBlocks(count, bs);
+        if (mine == count) {
+            run.hash(0, count);
             return;
         }
-        int d = h.digestSize(), slices = THREADS;
+        int slices = THREADS;
         Future<?>[] parts = new Future<?>[slices - 1];
-        int per = count / slices, from = per + count % slices; // the caller's slice is first
+        int per = count / slices, from = mine; // the caller's slice is first
         for (int i = 0; i < slices - 1; i++) {
             int start = from;
-            parts[i] = Pool.POOL.submit(() -> h.hashRun(data, off + start * bs, per, bs, out, outOff + start * d));
+            parts[i] = Pool.POOL.submit(() -> run.hash(start, per));
             from += per;
         }
-        h.hashRun(data, off, per + count % slices, bs, out, outOff);
-        for (Future<?> f : parts) join(f);
+        try {
+            run.hash(0, mine);
+        } finally {
+            for (Future<?> f : parts) join(f); // never return while a slice still writes
+        }
     }
 
     private static void join(Future<?> f) {

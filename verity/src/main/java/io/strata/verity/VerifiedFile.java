@@ -27,7 +27,11 @@ final class VerifiedFile {
      * kernel's largest READ (1 MiB) is one lower read and one hash run. Larger reads loop.
      */
     static final int WINDOW = 1 << 20;
-    private static final ThreadLocal<byte[]> BUFFER = ThreadLocal.withInitial(() -> new byte[WINDOW]);
+    /**
+     * The window read from the lower: direct, so a native lower (passthrough) preads straight into
+     * it; a heap buffer would cost it a temporary native buffer and a copy per read.
+     */
+    private static final ThreadLocal<ByteBuffer> BUFFER = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(WINDOW));
     /** Hashes of one window's blocks (at most WINDOW / 1 KiB of them, 64 bytes each). */
     private static final ThreadLocal<byte[]> HASHES =
             ThreadLocal.withInitial(() -> new byte[WINDOW / VerityParams.MIN_BLOCK_SIZE * 64]);
@@ -137,17 +141,26 @@ final class VerifiedFile {
     /**
      * One window of a cold read: [ws, ws+WINDOW) read from the lower in one call, its unverified
      * blocks hashed in one run (on every core for a large window), checked in order, and the part
-     * of [offset, end) it covers copied to {@code dst}. Returns the bytes copied; when a block does
-     * not match (logged), {@code ~copied} after copying only the bytes before it.
+     * of [offset, end) it covers put in {@code dst}. Returns the bytes put; when a block does not
+     * match (logged), {@code ~put} after putting only the bytes before it.
+     *
+     * <p>When the window starts at dst's position (an aligned read, as the kernel's are) and dst is
+     * direct with room for the padded window, the lower reads straight into dst and the blocks are
+     * hashed there: no copy. Bytes of a bad block may then sit in dst beyond the count returned;
+     * only the count is ever sent.
      */
     private int verifyWindow(Lower lower, long ws, long offset, long end, ByteBuffer dst) throws FsException {
         long size = tree.dataSize();
         long we = Math.min(ws + WINDOW, (end + blockSize - 1) / blockSize * blockSize);
-        int dataLen = (int) (Math.min(we, size) - ws), blocks = (int) ((we - ws) / blockSize);
-        byte[] buf = BUFFER.get(), hashes = HASHES.get();
+        int span = (int) (we - ws), dataLen = (int) (Math.min(we, size) - ws), blocks = span / blockSize;
+        boolean inPlace = ws >= offset && dst.isDirect() && dst.remaining() >= span;
+        // dst may be confined to this thread (a FUSE worker's arena): the pool hashes from `shared`.
+        ByteBuffer shared = BUFFER.get().clear(), buf = inPlace ? dst.slice(dst.position(), span) : shared;
+        byte[] hashes = HASHES.get();
         boolean[] hashed = HASHED.get();
-        readFully(lower, ws, ByteBuffer.wrap(buf, 0, dataLen), dataLen);
-        java.util.Arrays.fill(buf, dataLen, blocks * blockSize, (byte) 0); // zero-pad the last block
+        readFully(lower, ws, buf.limit(dataLen), dataLen);
+        buf.clear();
+        for (int i = dataLen; i < span; i++) buf.put(i, (byte) 0); // zero-pad the last block
         long b0 = ws / blockSize;
         // Hash each run of unverified blocks in one go and remember which were hashed: the bitmap
         // may change under us (forget() from an invalidation), and a block must never be compared
@@ -159,28 +172,32 @@ final class VerifiedFile {
             }
             int j = i;
             while (j < blocks && !isVerified(b0 + j)) hashed[j++] = true;
-            HashWorkers.hash(hasher, buf, i * blockSize, j - i, blockSize, hashes, i * digestSize);
+            int run = i, mine = HashWorkers.callerBlocks(j - i, blockSize);
+            if (inPlace && mine < j - i) // the pool's part of the run, copied where it may read it
+                shared.put((i + mine) * blockSize, buf, (i + mine) * blockSize, (j - i - mine) * blockSize);
+            HashWorkers.hash(j - i, blockSize, (from, n) -> hasher.hashRun(from == 0 ? buf : shared,
+                    (run + from) * blockSize, n, blockSize, hashes, (run + from) * digestSize));
             i = j;
         }
-        int copied = 0;
+        long good = we; // bytes of the window before the first bad block
         for (int i = 0; i < blocks; i++) {
-            long b = b0 + i, start = b * blockSize;
-            if (hashed[i]) {
-                if (!tree.matchesDataBlock(b, hashes, i * digestSize)) {
-                    LOG.log(Level.SEVERE, "verity: inode {0}: data block {1} (bytes {2}..{3}) does not match its Merkle tree",
-                            new Object[] {String.valueOf(ino), String.valueOf(b), String.valueOf(start),
-                                    String.valueOf(Math.min(size, start + blockSize) - 1)});
-                    return ~copied;
-                }
-                markVerified(b);
+            if (!hashed[i]) continue;
+            long b = b0 + i;
+            if (!tree.matchesDataBlock(b, hashes, i * digestSize)) {
+                long start = b * blockSize;
+                LOG.log(Level.SEVERE, "verity: inode {0}: data block {1} (bytes {2}..{3}) does not match its Merkle tree",
+                        new Object[] {String.valueOf(ino), String.valueOf(b), String.valueOf(start),
+                                String.valueOf(Math.min(size, start + blockSize) - 1)});
+                good = start;
+                break;
             }
-            long from = Math.max(offset, start), to = Math.min(end, Math.min(size, start + blockSize));
-            if (from < to) {
-                dst.put(buf, (int) (from - ws), (int) (to - from));
-                copied += (int) (to - from);
-            }
+            markVerified(b);
         }
-        return copied;
+        long from = Math.max(offset, ws), to = Math.min(end, good);
+        int put = (int) Math.max(0, to - from);
+        if (inPlace) dst.position(dst.position() + put);
+        else if (put > 0) dst.put(buf.slice((int) (from - ws), put));
+        return good < we ? ~put : put;
     }
 
     private void readFully(Lower lower, long offset, ByteBuffer buf, int want) throws FsException {
