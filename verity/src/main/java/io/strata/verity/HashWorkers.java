@@ -1,5 +1,6 @@
 package io.strata.verity;
 
+import java.io.IOException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -26,10 +27,24 @@ final class HashWorkers {
     private static final class Pool {
         static final AtomicInteger SEQ = new AtomicInteger();
         static final ExecutorService POOL = Executors.newFixedThreadPool(THREADS, r -> {
-            Thread t = new Thread(r, "strata-verity-hash-" + SEQ.incrementAndGet());
+            Thread t = new PoolThread(r, "strata-verity-hash-" + SEQ.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
+    }
+
+    private static final class PoolThread extends Thread {
+        PoolThread(Runnable r, String name) {
+            super(r, name);
+        }
+    }
+
+    /**
+     * False on a pool thread: work that a pool task starts (a verity layer read through another
+     * one) runs on that thread alone, so pool tasks never wait for the pool and cannot deadlock it.
+     */
+    private static boolean mayFanOut() {
+        return THREADS > 1 && !(Thread.currentThread() instanceof PoolThread);
     }
 
     /** A run of block hashes being computed; {@link #await} returns when all are in {@code out}. */
@@ -45,7 +60,7 @@ final class HashWorkers {
      * touched until {@link Pending#await}. Short runs are hashed before returning.
      */
     static Pending submit(BlockHasher h, byte[] data, int off, int count, int bs, byte[] out, int outOff) {
-        if (THREADS == 1 || (long) count * bs < MIN_PARALLEL_BYTES) {
+        if (!mayFanOut() || (long) count * bs < MIN_PARALLEL_BYTES) {
             h.hashRun(data, off, count, bs, out, outOff);
             return Pending.DONE;
         }
@@ -75,7 +90,7 @@ final class HashWorkers {
 
     /** How many blocks of a run of {@code count} the calling thread hashes itself (the rest: the pool). */
     static int callerBlocks(int count, int bs) {
-        if (THREADS == 1 || (long) count * bs < MIN_PARALLEL_BYTES) return count;
+        if (!mayFanOut() || (long) count * bs < MIN_PARALLEL_BYTES) return count;
         return count / THREADS + count % THREADS;
     }
 
@@ -108,6 +123,41 @@ final class HashWorkers {
         } finally {
             for (Future<?> f : parts) join(f); // never return while a slice still writes
         }
+    }
+
+    /** Work that may fail with an IOException. */
+    @FunctionalInterface
+    interface IoTask {
+        void run() throws IOException;
+    }
+
+    /**
+     * Runs {@code task} on the calling thread and on every pool thread at once and waits for all;
+     * then rethrows the first failure (an IOException or RuntimeException as itself).
+     */
+    static void onEveryThread(IoTask task) throws IOException {
+        Future<?>[] parts = new Future<?>[mayFanOut() ? THREADS - 1 : 0];
+        for (int i = 0; i < parts.length; i++) parts[i] = Pool.POOL.submit(() -> {
+            task.run();
+            return null;
+        });
+        Throwable first = null;
+        try {
+            task.run();
+        } catch (IOException | RuntimeException e) {
+            first = e;
+        }
+        for (Future<?> f : parts) {
+            try {
+                join(f);
+            } catch (IllegalStateException e) {
+                if (first == null) first = e.getCause();
+            }
+        }
+        if (first instanceof IOException e) throw e;
+        if (first instanceof RuntimeException e) throw e;
+        if (first instanceof Error e) throw e;
+        if (first != null) throw new IllegalStateException(first);
     }
 
     private static void join(Future<?> f) {

@@ -3,6 +3,7 @@ package io.strata.verity;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An fs-verity Merkle tree: the tree bytes in fs-verity's storage order (root level first, see
@@ -18,6 +19,8 @@ public final class MerkleTree {
      * source, and each chunk's blocks are a long run for {@link HashWorkers}.
      */
     static final int CHUNK = 4 * 1024 * 1024;
+    /** What one thread reads and hashes at a time from a concurrent source: fits a core's L2 cache. */
+    static final int SHARD = 1024 * 1024;
 
     private final VerityParams params;
     private final TreeLayout layout;
@@ -54,6 +57,11 @@ public final class MerkleTree {
         }
 
         long padded = layout.dataBlocks * bs;
+        if (src.concurrent() && HashWorkers.THREADS > 1 && padded > SHARD) {
+            hashDataSharded(hasher, layout, src, tree);
+            hashUpperLevels(hasher, layout, tree, root);
+            return new MerkleTree(params, layout, tree, root);
+        }
         int chunkSize = (int) Math.min(CHUNK, padded);
         byte[][] buffers = {new byte[chunkSize], padded > chunkSize ? new byte[chunkSize] : null};
         HashWorkers.Pending pending = HashWorkers.Pending.DONE;
@@ -73,13 +81,45 @@ public final class MerkleTree {
         } finally {
             pending.await(); // never leave a slice writing into arrays we give up (also on a read error)
         }
-        // Upper levels: hash the blocks of level l-1 (already zero-padded) into level l.
+        hashUpperLevels(hasher, layout, tree, root);
+        return new MerkleTree(params, layout, tree, root);
+    }
+
+    /** Level 1 and up from level 0 (each level's blocks are already zero-padded), then the root. */
+    private static void hashUpperLevels(BlockHasher hasher, TreeLayout layout, byte[] tree, byte[] root) {
+        int bs = layout.blockSize;
         for (int l = 1; l < layout.levels(); l++) {
             HashWorkers.hash(hasher, tree, (int) layout.levelStart[l - 1], (int) layout.levelBlocks[l - 1], bs,
                     tree, (int) layout.levelStart[l]);
         }
         hasher.hash(tree, 0, bs, root, 0);
-        return new MerkleTree(params, layout, tree, root);
+    }
+
+    /**
+     * Level 0 of a concurrent source: every hashing thread (the caller and the pool) takes the next
+     * {@link #SHARD} of the file, reads it into its own buffer and hashes it into its slots of
+     * level 0 while it is still in that core's cache. The first failure stops the others.
+     */
+    private static void hashDataSharded(BlockHasher hasher, TreeLayout layout, DataSource src, byte[] tree)
+            throws IOException {
+        long size = layout.dataSize, shards = (size + SHARD - 1) / SHARD;
+        int bs = layout.blockSize;
+        AtomicLong next = new AtomicLong();
+        HashWorkers.onEveryThread(() -> {
+            byte[] buf = new byte[SHARD];
+            try {
+                for (long s; (s = next.getAndIncrement()) < shards; ) {
+                    long off = s * SHARD;
+                    int want = (int) Math.min(SHARD, size - off), blocks = (want + bs - 1) / bs;
+                    readFully(src, off, ByteBuffer.wrap(buf, 0, want), size);
+                    Arrays.fill(buf, want, blocks * bs, (byte) 0); // zero-pad the last block
+                    hasher.hashRun(buf, 0, blocks, bs, tree, (int) layout.dataHashOffset(off / bs));
+                }
+            } catch (IOException | RuntimeException e) {
+                next.set(shards); // the others stop at their next shard
+                throw e;
+            }
+        });
     }
 
     /** Fills {@code buf} from {@code src} at {@code offset}; an early end is an IOException. */

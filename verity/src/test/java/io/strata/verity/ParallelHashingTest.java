@@ -67,7 +67,9 @@ class ParallelHashingTest {
     void check(VerityParams p, int size) throws Exception {
         byte[] data = random(size);
         byte[][] want = reference(p, data);
-        for (MerkleTree t : new MerkleTree[] {Digests.tree(p, data), MerkleTree.build(p, size, choppy(data))}) {
+        for (MerkleTree t : new MerkleTree[] {Digests.tree(p, data), MerkleTree.build(p, size, choppy(data)),
+                MerkleTree.build(p, size, DataSource.concurrent(Digests.of(data))),
+                MerkleTree.build(p, size, DataSource.concurrent(choppy(data)))}) {
             String what = p.algorithm() + "/" + p.blockSize() + "/salt" + p.salt().length + " size " + size;
             assertArrayEquals(want[0], t.treeBytes(), "tree of " + what);
             assertArrayEquals(want[1], t.rootHash(), "root of " + what);
@@ -96,6 +98,23 @@ class ParallelHashingTest {
         check(new VerityParams(HashAlgorithm.SHA256, 4096, new byte[] {9, 8, 7, 6}), MerkleTree.CHUNK + 4097);
         check(new VerityParams(HashAlgorithm.SHA512, 4096, random(32)), 2 * MerkleTree.CHUNK - 1);
         check(new VerityParams(HashAlgorithm.SHA256, 1024, random(32)), 1_000_001);
+    }
+
+    @Test
+    void aFileChannelIsReadInShards() throws Exception {
+        java.nio.file.Path f = java.nio.file.Files.createTempFile("hv-shards", ".bin");
+        try {
+            byte[] data = random(5 * MerkleTree.SHARD + 4097);
+            java.nio.file.Files.write(f, data);
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f)) {
+                DataSource src = DataSource.positional(ch);
+                assertTrue(src.concurrent());
+                assertArrayEquals(reference(VerityParams.defaults(), data)[1],
+                        MerkleTree.build(VerityParams.defaults(), data.length, src).rootHash());
+            }
+        } finally {
+            java.nio.file.Files.deleteIfExists(f);
+        }
     }
 
     @Test
@@ -128,5 +147,17 @@ class ParallelHashingTest {
         };
         IOException e = assertThrows(IOException.class, () -> MerkleTree.build(VerityParams.defaults(), data.length, shorter));
         assertTrue(e.getMessage().contains("data ended at " + (2 * MerkleTree.CHUNK + 100)), e.getMessage());
+        // sharded: whichever thread meets the end reports it, the others stop
+        e = assertThrows(IOException.class,
+                () -> MerkleTree.build(VerityParams.defaults(), data.length, DataSource.concurrent(shorter)));
+        assertTrue(e.getMessage().contains("data ended at " + (2 * MerkleTree.CHUNK + 100)), e.getMessage());
+        // a runtime failure of the source (how the stacker carries a lower errno) comes out as itself
+        DataSource failing = DataSource.concurrent((offset, dst) -> {
+            if (offset >= MerkleTree.SHARD * 2L) throw new IllegalArgumentException("lower failed at " + offset);
+            int n = dst.remaining();
+            dst.put(data, (int) offset, n);
+            return n;
+        });
+        assertThrows(IllegalArgumentException.class, () -> MerkleTree.build(VerityParams.defaults(), data.length, failing));
     }
 }
