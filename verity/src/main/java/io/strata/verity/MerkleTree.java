@@ -3,6 +3,7 @@ package io.strata.verity;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An fs-verity Merkle tree: the tree bytes in fs-verity's storage order (root level first, see
@@ -13,8 +14,13 @@ import java.util.Arrays;
  * <p>Immutable after construction (the tree array is never handed out without copying).
  */
 public final class MerkleTree {
-    /** Data is read in chunks of at least this size (whole blocks) to keep calls to the source few. */
-    private static final int CHUNK = 256 * 1024;
+    /**
+     * Data is read in chunks of this size (whole blocks of every block size): few calls to the
+     * source, and each chunk's blocks are a long run for {@link HashWorkers}.
+     */
+    static final int CHUNK = 4 * 1024 * 1024;
+    /** What one thread reads and hashes at a time from a concurrent source: fits a core's L2 cache. */
+    static final int SHARD = 1024 * 1024;
 
     private final VerityParams params;
     private final TreeLayout layout;
@@ -31,6 +37,10 @@ public final class MerkleTree {
     /**
      * Builds the tree of {@code dataSize} bytes read from {@code src}. The source must deliver
      * exactly that many bytes: fewer is an IOException (the file shrank while being hashed).
+     *
+     * <p>The source is read on the calling thread, one chunk ahead: while chunk k is hashed on
+     * {@link HashWorkers}' threads (into its own disjoint range of level 0), chunk k+1 is read into
+     * the other of two buffers. The upper levels (1/128 of the data at SHA-256/4K) follow.
      */
     public static MerkleTree build(VerityParams params, long dataSize, DataSource src) throws IOException {
         TreeLayout layout = new TreeLayout(params, dataSize);
@@ -39,34 +49,86 @@ public final class MerkleTree {
         byte[] tree = new byte[(int) layout.treeSize];
         byte[] root = new byte[params.algorithm().digestSize];
         if (dataSize == 0) return new MerkleTree(params, layout, tree, root); // all-zero root hash
+        if (layout.levels() == 0) { // one block: its hash is the root
+            byte[] block = new byte[bs];
+            readFully(src, 0, ByteBuffer.wrap(block, 0, (int) dataSize), dataSize);
+            hasher.hash(block, 0, bs, root, 0);
+            return new MerkleTree(params, layout, tree, root);
+        }
 
-        byte[] chunk = new byte[Math.max(bs, CHUNK)];
-        ByteBuffer buf = ByteBuffer.wrap(chunk);
-        long offset = 0, block = 0;
-        while (offset < dataSize) {
-            int want = (int) Math.min(chunk.length, dataSize - offset);
-            buf.clear().limit(want);
-            while (buf.hasRemaining()) {
-                int n = src.read(offset + buf.position(), buf);
-                if (n <= 0) throw new IOException("data ended at " + (offset + buf.position()) + " of " + dataSize + " bytes");
-            }
-            int full = want - want % bs;
-            if (full < want) Arrays.fill(chunk, want, full + bs, (byte) 0); // zero-pad the last block
-            int end = full < want ? full + bs : full;
-            for (int at = 0; at < end; at += bs, block++) {
-                if (layout.levels() == 0) hasher.hash(chunk, at, bs, root, 0);
-                else hasher.hash(chunk, at, bs, tree, (int) layout.dataHashOffset(block));
-            }
-            offset += want;
+        long padded = layout.dataBlocks * bs;
+        if (src.concurrent() && HashWorkers.THREADS > 1 && padded > SHARD) {
+            hashDataSharded(hasher, layout, src, tree);
+            hashUpperLevels(hasher, layout, tree, root);
+            return new MerkleTree(params, layout, tree, root);
         }
-        // Upper levels: hash each block of level l-1 into level l; blocks are already zero-padded.
-        for (int l = 1; l < layout.levels(); l++) {
-            for (long j = 0; j < layout.levelBlocks[l - 1]; j++)
-                hasher.hash(tree, (int) (layout.levelStart[l - 1] + j * bs), bs, tree,
-                        (int) (layout.levelStart[l] + j * layout.digestSize));
+        int chunkSize = (int) Math.min(CHUNK, padded);
+        byte[][] buffers = {new byte[chunkSize], padded > chunkSize ? new byte[chunkSize] : null};
+        HashWorkers.Pending pending = HashWorkers.Pending.DONE;
+        try {
+            long offset = 0, block = 0;
+            for (int k = 0; offset < dataSize; k++) {
+                byte[] chunk = buffers[k & 1]; // its previous run was awaited before the last submit
+                int want = (int) Math.min(chunk.length, dataSize - offset);
+                readFully(src, offset, ByteBuffer.wrap(chunk, 0, want), dataSize);
+                int blocks = (want + bs - 1) / bs;
+                java.util.Arrays.fill(chunk, want, blocks * bs, (byte) 0); // zero-pad the last block
+                pending.await();
+                pending = HashWorkers.submit(hasher, chunk, 0, blocks, bs, tree, (int) layout.dataHashOffset(block));
+                offset += want;
+                block += blocks;
+            }
+        } finally {
+            pending.await(); // never leave a slice writing into arrays we give up (also on a read error)
         }
-        if (layout.levels() > 0) hasher.hash(tree, 0, bs, root, 0);
+        hashUpperLevels(hasher, layout, tree, root);
         return new MerkleTree(params, layout, tree, root);
+    }
+
+    /** Level 1 and up from level 0 (each level's blocks are already zero-padded), then the root. */
+    private static void hashUpperLevels(BlockHasher hasher, TreeLayout layout, byte[] tree, byte[] root) {
+        int bs = layout.blockSize;
+        for (int l = 1; l < layout.levels(); l++) {
+            HashWorkers.hash(hasher, tree, (int) layout.levelStart[l - 1], (int) layout.levelBlocks[l - 1], bs,
+                    tree, (int) layout.levelStart[l]);
+        }
+        hasher.hash(tree, 0, bs, root, 0);
+    }
+
+    /**
+     * Level 0 of a concurrent source: every hashing thread (the caller and the pool) takes the next
+     * {@link #SHARD} of the file, reads it into its own buffer and hashes it into its slots of
+     * level 0 while it is still in that core's cache. The first failure stops the others.
+     */
+    private static void hashDataSharded(BlockHasher hasher, TreeLayout layout, DataSource src, byte[] tree)
+            throws IOException {
+        long size = layout.dataSize, shards = (size + SHARD - 1) / SHARD;
+        int bs = layout.blockSize;
+        AtomicLong next = new AtomicLong();
+        HashWorkers.onEveryThread(() -> {
+            byte[] buf = new byte[SHARD];
+            try {
+                for (long s; (s = next.getAndIncrement()) < shards; ) {
+                    long off = s * SHARD;
+                    int want = (int) Math.min(SHARD, size - off), blocks = (want + bs - 1) / bs;
+                    readFully(src, off, ByteBuffer.wrap(buf, 0, want), size);
+                    Arrays.fill(buf, want, blocks * bs, (byte) 0); // zero-pad the last block
+                    hasher.hashRun(buf, 0, blocks, bs, tree, (int) layout.dataHashOffset(off / bs));
+                }
+            } catch (IOException | RuntimeException e) {
+                next.set(shards); // the others stop at their next shard
+                throw e;
+            }
+        });
+    }
+
+    /** Fills {@code buf} from {@code src} at {@code offset}; an early end is an IOException. */
+    private static void readFully(DataSource src, long offset, ByteBuffer buf, long dataSize) throws IOException {
+        int base = buf.position();
+        while (buf.hasRemaining()) {
+            int n = src.read(offset + buf.position() - base, buf);
+            if (n <= 0) throw new IOException("data ended at " + (offset + buf.position() - base) + " of " + dataSize + " bytes");
+        }
     }
 
     /**
@@ -82,14 +144,14 @@ public final class MerkleTree {
             return new MerkleTree(params, layout, tree, expectedRoot.clone());
         }
         BlockHasher hasher = new BlockHasher(params);
-        byte[] h = new byte[d];
+        // Level l holds the hashes of level l-1's blocks, contiguous: hash the run, compare at once.
         for (int l = 1; l < layout.levels(); l++) {
-            for (long j = 0; j < layout.levelBlocks[l - 1]; j++) {
-                hasher.hash(tree, (int) (layout.levelStart[l - 1] + j * bs), bs, h, 0);
-                int at = (int) (layout.levelStart[l] + j * d);
-                if (!Arrays.equals(h, 0, d, tree, at, at + d)) return null;
-            }
+            int n = (int) layout.levelBlocks[l - 1], at = (int) layout.levelStart[l];
+            byte[] hashes = new byte[n * d];
+            HashWorkers.hash(hasher, tree, (int) layout.levelStart[l - 1], n, bs, hashes, 0);
+            if (!Arrays.equals(hashes, 0, n * d, tree, at, at + n * d)) return null;
         }
+        byte[] h = new byte[d];
         hasher.hash(tree, 0, bs, h, 0);
         if (!Arrays.equals(h, expectedRoot)) return null;
         return new MerkleTree(params, layout, tree, expectedRoot.clone());

@@ -190,7 +190,7 @@ public final class VerityCommand {
                     err.println("ERROR: reading from '" + name + "': Is a directory");
                     return 1;
                 }
-                t = MerkleTree.build(o.params(), ch.size(), DataSource.of(ch));
+                t = MerkleTree.build(o.params(), ch.size(), DataSource.positional(ch));
             } catch (NoSuchFileException e) {
                 err.println("ERROR: can't open '" + name + "' for reading: No such file or directory");
                 return 1;

@@ -551,13 +551,14 @@ public final class VerityFileSystem extends ForwardingFileSystem {
             store.checkSize(arg.params(), size);
             MerkleTree tree;
             try {
-                tree = MerkleTree.build(arg.params(), size, (off, buf) -> {
+                // Layers serve concurrent reads of one handle (FUSE workers do): hash in shards.
+                tree = MerkleTree.build(arg.params(), size, DataSource.concurrent((off, buf) -> {
                     try {
                         return layer.read(Caller.ROOT, ino, fh, off, buf);
                     } catch (FsException e) {
                         throw new LowerFailure(e);
                     }
-                });
+                }));
             } catch (LowerFailure e) {
                 throw e.cause;
             } catch (IOException e) {
